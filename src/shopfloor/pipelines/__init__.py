@@ -1,0 +1,1 @@
+"""Pipelines: jobs assembled from the ISO 13374 blocks (sits on top; never imported by them)."""
