@@ -16,6 +16,7 @@ replaced dataset's old files are removed only after the commit that stops referr
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -81,13 +82,15 @@ class Store:
             if not db.exists():
                 raise StoreError(f"no store in {home} (run 'shopfloor datasets prepare' first)")
         else:
+            probe = home / f".write-probe-{uuid4().hex}"
             try:
                 home.mkdir(parents=True, exist_ok=True)
-                probe = home / f".write-probe-{uuid4().hex}"
                 probe.write_bytes(b"ok")
-                probe.unlink()
             except OSError as exc:
                 raise StoreError(_describe_os_error(exc, home)) from exc
+            finally:
+                with contextlib.suppress(OSError):
+                    probe.unlink(missing_ok=True)
         try:
             con = duckdb.connect(str(db), read_only=read_only)
         except (duckdb.Error, OSError) as exc:
@@ -354,12 +357,16 @@ class WriteBatch:
                 self._insert_dataset_row(con)
             con.commit()
         except BaseException as exc:
-            con.rollback()
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
             for path in moved:
                 path.unlink(missing_ok=True)
             shutil.rmtree(self._staging, ignore_errors=True)
             if isinstance(exc, OSError):
                 raise StoreError(_describe_os_error(exc, home)) from exc
+            if isinstance(exc, duckdb.IOException):
+                raise StoreError(f"data directory {home}: database write failed ({exc}); "
+                                 "the previous data is unchanged") from exc
             raise
         shutil.rmtree(self._staging, ignore_errors=True)
         for rel_old in old_paths:
