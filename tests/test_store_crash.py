@@ -141,9 +141,10 @@ FILL = textwrap.dedent(
     try:
         with Store.open(sys.argv[1]) as s:
             with s.batch("big") as batch:
-                batch.add_asset(make_asset())
-                for i in range(40):  # 40 x 400 kB of incompressible samples
-                    batch.add_recording(make_recording(f"b{i}", n=50_000, seed=i))
+                batch.add_asset(make_asset("m2"))
+                for i in range(10):  # 10 x 4 MB of incompressible samples
+                    batch.add_recording(
+                        make_recording(f"b{i}", n=500_000, seed=i, asset_id="m2"))
     except StoreError as exc:
         print("STOREERROR", exc)
     """
