@@ -33,6 +33,7 @@ class Quantity(StrEnum):
     FREQUENCY = "frequency"
     VOLUME_FLOW = "volume_flow"
     MASS_FLOW = "mass_flow"
+    MASS_FLOW_PER_PRESSURE = "mass_flow_per_pressure"  # e.g. C-MAPSS phi, fuel flow / Ps30
     FORCE = "force"
     TORQUE = "torque"
     LENGTH = "length"
@@ -54,6 +55,7 @@ _REFERENCE_UNIT: dict[Quantity, str] = {
     Quantity.FREQUENCY: "Hz",
     Quantity.VOLUME_FLOW: "m**3/s",
     Quantity.MASS_FLOW: "kg/s",
+    Quantity.MASS_FLOW_PER_PRESSURE: "kg/s/Pa",
     Quantity.FORCE: "N",
     Quantity.TORQUE: "N*m",
     Quantity.LENGTH: "m",
@@ -66,14 +68,15 @@ _REFERENCE_UNIT: dict[Quantity, str] = {
 def registry() -> pint.UnitRegistry:  # type: ignore[type-arg]
     """The process-wide unit registry, built on first use (not at import)."""
     ureg: pint.UnitRegistry = pint.UnitRegistry(  # type: ignore[type-arg]
-        autoconvert_offset_to_baseunit=True
+        autoconvert_offset_to_baseunit=True, on_redefinition="ignore"
     )
     # In vibration work "g" is standard gravity; pint's "g" is gram. Accelerometers are far more
     # common in our data than scales, so "g" and "mg" mean acceleration here.
     ureg.define("g_accel = 9.80665 m/s**2 = g_n")
     ureg.define("milli_g_accel = 1e-3 g_accel = mg_n")
-    # Revolutions per minute is a frequency; pint has it, but make 'RPM' spelling work too.
-    ureg.define("RPM = revolution / minute")
+    # pint's rpm is 2*pi rad/min, so 30 Hz would become 286 rpm. On a shaft, Hz means
+    # revolutions per second: 30 Hz is 1800 rpm. Redefine rpm as a plain rate.
+    ureg.define("revolutions_per_minute = 1 / minute = rpm = RPM")
     return ureg
 
 
@@ -96,8 +99,7 @@ def parse_unit(unit: str, *, field: str | None = None) -> pint.Unit:
         raise UnitError(f"empty unit {unit!r}", column=field)
     try:
         parsed = registry().parse_units(_pint_name(unit))
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
-            AttributeError, TypeError, AssertionError) as exc:
+    except Exception as exc:  # pint's parser raises many unrelated types (tokenize, syntax...)
         raise UnitError(f"unknown unit {unit!r} ({exc})", column=field) from exc
     return parsed
 
