@@ -63,8 +63,9 @@ def shopfloor_imports(path: Path, pkg: Path = PKG) -> list[tuple[int, str]]:
             else:
                 target = node.module or ""
             found.append((node.lineno, target))
-    return [(line, mod) for line, mod in found if mod == "shopfloor" or
-            mod.startswith("shopfloor.")]
+    return [
+        (line, mod) for line, mod in found if mod == "shopfloor" or mod.startswith("shopfloor.")
+    ]
 
 
 def all_modules() -> list[Path]:

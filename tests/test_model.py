@@ -18,21 +18,46 @@ from shopfloor.core.errors import UnitError
 from shopfloor.core.labels import AnomalyInterval, FaultLabel, LifeLabel
 from shopfloor.core.recording import Recording, TimeBase
 
-SKF_6205 = {"designation": "SKF 6205-2RS JEM", "n_elements": 9,
-            "element_diameter_mm": "0.3126 in", "pitch_diameter_mm": "1.537 in"}
+SKF_6205 = {
+    "designation": "SKF 6205-2RS JEM",
+    "n_elements": 9,
+    "element_diameter_mm": "0.3126 in",
+    "pitch_diameter_mm": "1.537 in",
+}
 
 
 def motor() -> Asset:
     return Asset(
-        id="P-101-M", name="Cooling pump motor", kind="induction_motor", criticality="A",
-        nameplate=Nameplate(rated_power_kw="15 kW", rated_speed_rpm=1475, poles=4,
-                            supply_frequency_hz="60 Hz"),
-        external_ids={"cmms_id": "EQ-00123", "opcua_node": "ns=2;s=Pump101.Motor",
-                      "mqtt_topic": "plant/line1/p101/motor"},
-        components=[Component(id="de_bearing", kind="rolling_bearing", location="drive end",
-                              bearing=BearingGeometry(**SKF_6205))],
-        channels=[Channel(id="de_acc", quantity="acceleration", unit="g", sample_rate_hz=12000,
-                          component_id="de_bearing", direction="radial_vertical")],
+        id="P-101-M",
+        name="Cooling pump motor",
+        kind="induction_motor",
+        criticality="A",
+        nameplate=Nameplate(
+            rated_power_kw="15 kW", rated_speed_rpm=1475, poles=4, supply_frequency_hz="60 Hz"
+        ),
+        external_ids={
+            "cmms_id": "EQ-00123",
+            "opcua_node": "ns=2;s=Pump101.Motor",
+            "mqtt_topic": "plant/line1/p101/motor",
+        },
+        components=[
+            Component(
+                id="de_bearing",
+                kind="rolling_bearing",
+                location="drive end",
+                bearing=BearingGeometry(**SKF_6205),
+            )
+        ],
+        channels=[
+            Channel(
+                id="de_acc",
+                quantity="acceleration",
+                unit="g",
+                sample_rate_hz=12000,
+                component_id="de_bearing",
+                direction="radial_vertical",
+            )
+        ],
     )
 
 
@@ -80,23 +105,37 @@ def test_bad_values_name_their_field() -> None:
 
 def test_references_must_resolve() -> None:
     with pytest.raises(ValidationError, match="unknown component"):
-        Asset(id="a", kind="pump", channels=[Channel(id="c", quantity="temperature",
-                                                     unit="degC", component_id="nope")])
+        Asset(
+            id="a",
+            kind="pump",
+            channels=[Channel(id="c", quantity="temperature", unit="degC", component_id="nope")],
+        )
     with pytest.raises(ValidationError, match="duplicate channel"):
-        Asset(id="a", kind="pump", channels=[
-            Channel(id="c", quantity="temperature", unit="degC"),
-            Channel(id="c", quantity="current", unit="A")])
+        Asset(
+            id="a",
+            kind="pump",
+            channels=[
+                Channel(id="c", quantity="temperature", unit="degC"),
+                Channel(id="c", quantity="current", unit="A"),
+            ],
+        )
 
 
 def test_labels_are_a_discriminated_union() -> None:
     rec = Recording(
-        id="r", asset_id="a", channel_ids=["c"], n_samples=10,
+        id="r",
+        asset_id="a",
+        channel_ids=["c"],
+        n_samples=10,
         time_base=TimeBase(kind="cycles"),
-        labels=[{"kind": "life", "unit": "cycles", "life": 200, "observed_until": 150},
-                {"kind": "fault", "location": "inner_race", "size_mm": 0.1778},
-                {"kind": "anomaly", "start_s": 10, "end_s": 20}],
+        labels=[
+            {"kind": "life", "unit": "cycles", "life": 200, "observed_until": 150},
+            {"kind": "fault", "location": "inner_race", "size_mm": 0.1778},
+            {"kind": "anomaly", "start_s": 10, "end_s": 20},
+        ],
     )
-    assert isinstance(rec.labels[0], LifeLabel) and rec.labels[0].rul_at_end == 50
+    assert isinstance(rec.labels[0], LifeLabel)
+    assert rec.labels[0].rul_at_end == 50
     assert isinstance(rec.fault(), FaultLabel)
     assert isinstance(rec.labels[2], AnomalyInterval)
     with pytest.raises(ValidationError, match="exceeds life"):

@@ -20,15 +20,18 @@ from shopfloor.core.store.schema import SCHEMA_VERSION
 
 def make_asset(asset_id: str = "m1") -> Asset:
     return Asset(
-        id=asset_id, kind="induction_motor",
+        id=asset_id,
+        kind="induction_motor",
         channels=[Channel(id="de", quantity="acceleration", unit="g", sample_rate_hz=1000)],
     )
 
 
-def make_recording(rec_id: str, n: int = 500, seed: int = 0, asset_id: str = "m1"
-                   ) -> RecordingData:
+def make_recording(rec_id: str, n: int = 500, seed: int = 0, asset_id: str = "m1") -> RecordingData:
     rec = Recording(
-        id=rec_id, asset_id=asset_id, channel_ids=["de"], n_samples=n,
+        id=rec_id,
+        asset_id=asset_id,
+        channel_ids=["de"],
+        n_samples=n,
         time_base=TimeBase(kind="uniform", sample_rate_hz=1000),
         labels=[FaultLabel(location=FaultLocation.OUTER_RACE, size_mm=0.18)],
     )
@@ -36,8 +39,9 @@ def make_recording(rec_id: str, n: int = 500, seed: int = 0, asset_id: str = "m1
     return RecordingData(rec, pd.DataFrame({"de": values}))
 
 
-def write(store: Store, dataset: str, ids: list[str], *, replace: bool = False,
-          seed: int = 0) -> None:
+def write(
+    store: Store, dataset: str, ids: list[str], *, replace: bool = False, seed: int = 0
+) -> None:
     with store.batch(dataset, replace=replace) as batch:
         batch.add_asset(make_asset())
         for i, rid in enumerate(ids):
@@ -52,7 +56,9 @@ def test_round_trip_keeps_samples_and_metadata(store: Store) -> None:
     assert back.recording.fault() == FaultLabel(location="outer_race", size_mm=0.18)
     assert store.asset("m1").channel("de").unit == "g"
     info = store.dataset_info("ds")
-    assert info is not None and info["n_recordings"] == 2 and info["bytes"] > 0
+    assert info is not None
+    assert info["n_recordings"] == 2
+    assert info["bytes"] > 0
     parquet = list((store.home / "waveforms" / "asset=m1" / "day=undated").glob("*.parquet"))
     assert len(parquet) == 2
 
@@ -75,13 +81,18 @@ def test_duplicate_recording_is_refused_and_nothing_changes(store: Store) -> Non
 
 def test_error_inside_batch_discards_everything(store: Store) -> None:
     write(store, "ds", ["r1"])
-    with pytest.raises(RuntimeError), store.batch("ds", replace=True) as batch:
-        batch.add_asset(make_asset())
-        batch.add_recording(make_recording("r2"))
-        raise RuntimeError("bad file half-way")
+    def half_way() -> None:
+        with store.batch("ds", replace=True) as batch:
+            batch.add_asset(make_asset())
+            batch.add_recording(make_recording("r2"))
+            raise RuntimeError("bad file half-way")
+
+    with pytest.raises(RuntimeError):
+        half_way()
     assert [r.id for r in store.recordings()] == ["r1"]
-    np.testing.assert_array_equal(store.load("r1").channel("de"),
-                                  make_recording("r1").channel("de"))
+    np.testing.assert_array_equal(
+        store.load("r1").channel("de"), make_recording("r1").channel("de")
+    )
 
 
 def test_orphans_from_a_crash_are_collected_on_open(tmp_path: Path) -> None:
@@ -98,9 +109,14 @@ def test_orphans_from_a_crash_are_collected_on_open(tmp_path: Path) -> None:
 
 
 def test_events_round_trip(store: Store) -> None:
-    ev = Event(asset_id="m1", kind=EventKind.DIAGNOSIS, start="2026-01-01T00:00:00Z",
-               severity=Severity.WARNING, summary="outer race",
-               evidence={"bpfo_hz": 107.4, "harmonics": [1, 2, 3]})
+    ev = Event(
+        asset_id="m1",
+        kind=EventKind.DIAGNOSIS,
+        start="2026-01-01T00:00:00Z",
+        severity=Severity.WARNING,
+        summary="outer race",
+        evidence={"bpfo_hz": 107.4, "harmonics": [1, 2, 3]},
+    )
     store.add_events([ev])
     (back,) = store.events(asset_id="m1")
     assert back.evidence == {"bpfo_hz": 107.4, "harmonics": [1, 2, 3]}
@@ -112,8 +128,7 @@ def test_schema_version_and_newer_store_refused(tmp_path: Path) -> None:
     with Store.open(home) as s:
         assert s.schema_version == SCHEMA_VERSION
     con = duckdb.connect(str(home / "shopfloor.duckdb"))
-    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                [str(SCHEMA_VERSION + 1)])
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
     con.close()
     with pytest.raises(StoreError, match="newer than this shopfloor"):
         Store.open(home)

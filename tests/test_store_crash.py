@@ -50,12 +50,14 @@ WRITER = textwrap.dedent(
 )
 
 
-def run_writer_and_kill(home: Path, dataset: str, replace: bool, wait_for: str,
-                        delay_s: float, n: int = 12) -> str:
+def run_writer_and_kill(
+    home: Path, dataset: str, replace: bool, wait_for: str, delay_s: float, n: int = 12
+) -> str:
     """Start the writer, wait for a marker line, sleep, SIGKILL. Returns the last line seen."""
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(home), dataset, "1" if replace else "0", str(n)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     last = ""
@@ -83,11 +85,17 @@ def check_consistent(home: Path) -> Store:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("marker", "delay_s"),
-    [("STAGING", 0.0), ("STAGING", 0.2), ("COMMITTING", 0.0), ("COMMITTING", 0.02),
-     ("COMMITTING", 0.08)],
+    [
+        ("STAGING", 0.0),
+        ("STAGING", 0.2),
+        ("COMMITTING", 0.0),
+        ("COMMITTING", 0.02),
+        ("COMMITTING", 0.08),
+    ],
 )
-def test_killed_import_leaves_previous_data_intact(tmp_path: Path, marker: str,
-                                                   delay_s: float) -> None:
+def test_killed_import_leaves_previous_data_intact(
+    tmp_path: Path, marker: str, delay_s: float
+) -> None:
     home = tmp_path / "home"
     with Store.open(home) as s:
         write(s, "plant", ["p1", "p2"])
@@ -97,8 +105,9 @@ def test_killed_import_leaves_previous_data_intact(tmp_path: Path, marker: str,
         # all-or-nothing: either the old two recordings or the complete new twelve
         assert ids in (["p1", "p2"], sorted(f"plant-{i}" for i in range(12))), ids
         if ids == ["p1", "p2"]:
-            np.testing.assert_array_equal(store.load("p1").channel("de"),
-                                          make_recording("p1").channel("de"))
+            np.testing.assert_array_equal(
+                store.load("p1").channel("de"), make_recording("p1").channel("de")
+            )
 
 
 # ------------------------------------------------------------------ full / read-only
@@ -109,8 +118,12 @@ def _can_mount() -> bool:
         return False
     probe = Path(f"/tmp/shopfloor-mount-probe-{os.getpid()}")
     probe.mkdir(exist_ok=True)
-    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(probe)],
-                        capture_output=True).returncode == 0
+    ok = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(probe)], capture_output=True
+        ).returncode
+        == 0
+    )
     if ok:
         subprocess.run(["umount", str(probe)], check=False)
     probe.rmdir()
@@ -120,8 +133,7 @@ def _can_mount() -> bool:
 @contextlib.contextmanager
 def tmpfs(path: Path, size: str) -> Iterator[Path]:
     path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                   check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
     try:
         yield path
     finally:
@@ -160,14 +172,20 @@ def test_full_data_directory_gives_clear_error_and_keeps_data(tmp_path: Path) ->
         with Store.open(home) as s:
             write(s, "ds", ["r1"])
         extra = [] if mounted else ["3000000"]
-        out = subprocess.run([sys.executable, "-c", FILL, str(home), *extra],
-                             capture_output=True, text=True, cwd=Path(__file__).parents[1])
+        out = subprocess.run(
+            [sys.executable, "-c", FILL, str(home), *extra],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parents[1],
+        )
         assert "STOREERROR" in out.stdout, out.stdout + out.stderr
-        assert str(home) in out.stdout and ("full" in out.stdout or "limit" in out.stdout)
+        assert str(home) in out.stdout
+        assert "full" in out.stdout or "limit" in out.stdout
         with check_consistent(home) as store:
             assert [r.id for r in store.recordings()] == ["r1"]
-            np.testing.assert_array_equal(store.load("r1").channel("de"),
-                                          make_recording("r1").channel("de"))
+            np.testing.assert_array_equal(
+                store.load("r1").channel("de"), make_recording("r1").channel("de")
+            )
 
 
 def test_read_only_data_directory(tmp_path: Path) -> None:
@@ -206,8 +224,13 @@ def test_file_size_limit_fallback_gives_clear_error(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with Store.open(home) as s:
         write(s, "ds", ["r1"])
-    out = subprocess.run([sys.executable, "-c", FILL, str(home), "3000000"],
-                         capture_output=True, text=True, cwd=Path(__file__).parents[1])
-    assert "STOREERROR" in out.stdout and "limit" in out.stdout, out.stdout + out.stderr
+    out = subprocess.run(
+        [sys.executable, "-c", FILL, str(home), "3000000"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert "STOREERROR" in out.stdout, out.stdout + out.stderr
+    assert "limit" in out.stdout, out.stdout
     with check_consistent(home) as store:
         assert [r.id for r in store.recordings()] == ["r1"]

@@ -46,8 +46,10 @@ err_console = Console(stderr=True)
 
 HomeOption = Annotated[
     Path | None,
-    typer.Option("--home", help="Data directory of the store (default: SHOPFLOOR_HOME or "
-                 "~/.local/share/shopfloor)."),
+    typer.Option(
+        "--home",
+        help="Data directory of the store (default: SHOPFLOOR_HOME or ~/.local/share/shopfloor).",
+    ),
 ]
 
 
@@ -142,8 +144,12 @@ def datasets_prepare(
     try:
         with Store.open(settings.home) as store, progress_bar() as make:
             report = prepare(
-                name, store, settings, source=source,
-                verify_progress=make(f"Verifying {name}"), load_progress=make(f"Loading {name}"),
+                name,
+                store,
+                settings,
+                source=source,
+                verify_progress=make(f"Verifying {name}"),
+                load_progress=make(f"Loading {name}"),
             )
     except ShopfloorError as exc:
         _fail(exc)
@@ -191,9 +197,14 @@ def store_info(home: HomeOption = None) -> None:
             table = Table(title="Datasets in the store")
             for col in ("name", "assets", "recordings", "MB", "prepared at"):
                 table.add_column(col)
-            for row in df.itertuples():
-                table.add_row(str(row.name), str(row.n_assets), str(row.n_recordings),
-                              f"{row.bytes / 1e6:.1f}", str(row.prepared_at))
+            for row in df.to_dict("records"):
+                table.add_row(
+                    str(row["name"]),
+                    str(row["n_assets"]),
+                    str(row["n_recordings"]),
+                    f"{int(row['bytes']) / 1e6:.1f}",
+                    str(row["prepared_at"]),
+                )
             console.print(table)
             console.print(f"total on disk: {store.bytes_on_disk() / 1e6:.1f} MB")
     except ShopfloorError as exc:

@@ -21,7 +21,7 @@ def _in_unit(unit: str) -> BeforeValidator:
     """Pydantic validator: accept a number (already in ``unit``) or a quantity string."""
 
     def convert(value: Any) -> Any:
-        if value is None or isinstance(value, int | float) and not isinstance(value, bool):
+        if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
             return value
         if isinstance(value, str):
             return parse_quantity(value, unit)
@@ -141,8 +141,10 @@ class BearingGeometry(Model):
         >>> {k: round(v, 4) for k, v in g.defect_orders().items()}
         {'ftf': 0.3983, 'bpfo': 3.5848, 'bpfi': 5.4152, 'bsf': 2.3567}
         """
-        ratio = self.element_diameter_mm / self.pitch_diameter_mm * math.cos(
-            math.radians(self.contact_angle_deg)
+        ratio = (
+            self.element_diameter_mm
+            / self.pitch_diameter_mm
+            * math.cos(math.radians(self.contact_angle_deg))
         )
         n = self.n_elements
         return {

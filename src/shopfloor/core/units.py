@@ -80,8 +80,16 @@ def registry() -> pint.UnitRegistry:  # type: ignore[type-arg]
     return ureg
 
 
-_ALIASES = {"g": "g_accel", "mg": "milli_g_accel", "°C": "degC", "°F": "degF", "°R": "degR",
-            "psia": "psi", "percent": "percent", "%": "percent"}
+_ALIASES = {
+    "g": "g_accel",
+    "mg": "milli_g_accel",
+    "°C": "degC",
+    "°F": "degF",
+    "°R": "degR",
+    "psia": "psi",
+    "percent": "percent",
+    "%": "percent",
+}
 
 
 def _pint_name(unit: str) -> str:
@@ -157,7 +165,7 @@ def parse_quantity(text: str | float | int, unit: str, *, field: str | None = No
         return float(text)
     ureg = registry()
     try:
-        q = ureg.Quantity(text)
+        q: Any = ureg.Quantity(text)
     except Exception as exc:  # pint raises many parser error types
         raise UnitError(f"cannot read quantity {text!r} ({exc})", column=field) from exc
     if isinstance(q, int | float):

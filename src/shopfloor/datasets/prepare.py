@@ -41,7 +41,11 @@ def prepare(
     start = time.perf_counter()
     spec = get_dataset(name)
     root = resolve_source(
-        spec, source, settings.data, settings.cache_dir, offline=settings.offline,
+        spec,
+        source,
+        settings.data,
+        settings.cache_dir,
+        offline=settings.offline,
         progress=verify_progress,
     )
     checksums = verify(spec, root, progress=verify_progress)
@@ -56,6 +60,10 @@ def prepare(
                 n_recordings += 1
         batch.set_dataset(version=spec.version, source=str(root), checksums=checksums)
     return PrepareReport(
-        name=spec.name, source=root, n_assets=n_assets, n_recordings=n_recordings,
-        bytes_on_disk=store.bytes_on_disk(spec.name), seconds=time.perf_counter() - start,
+        name=spec.name,
+        source=root,
+        n_assets=n_assets,
+        n_recordings=n_recordings,
+        bytes_on_disk=store.bytes_on_disk(spec.name),
+        seconds=time.perf_counter() - start,
     )

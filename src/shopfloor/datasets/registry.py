@@ -81,13 +81,19 @@ class DatasetSpec(ABC):
     def info(self) -> dict[str, str | int]:
         files = self.expected_files()
         return {
-            "name": self.name, "title": self.title, "version": self.version,
-            "origin": self.origin, "license": self.license, "citation": self.citation,
-            "summary": self.summary, "files": len(files),
+            "name": self.name,
+            "title": self.title,
+            "version": self.version,
+            "origin": self.origin,
+            "license": self.license,
+            "citation": self.citation,
+            "summary": self.summary,
+            "files": len(files),
         }
 
 
-def _subclasses(cls: type[DatasetSpec]) -> Iterator[type[DatasetSpec]]:
+def _subclasses(cls: type) -> Iterator[type[DatasetSpec]]:
+    sub: type[DatasetSpec]
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
@@ -98,7 +104,7 @@ def _discover() -> dict[str, type[DatasetSpec]]:
     package = importlib.import_module("shopfloor.datasets")
     for mod in pkgutil.iter_modules(package.__path__, prefix="shopfloor.datasets."):
         importlib.import_module(mod.name)
-    found = {}
+    found: dict[str, type[DatasetSpec]] = {}
     for sub in _subclasses(DatasetSpec):
         if not getattr(sub, "__abstractmethods__", None):
             found[sub.name] = sub

@@ -64,8 +64,11 @@ class HealthSummary:
 
     def flagged_fraction(self, healthy: bool) -> tuple[int, int]:
         """(flagged, total) among healthy (label 'none') or faulty recordings."""
-        subset = [r for r in self.rows if (r.label == FaultLocation.NONE.value) == healthy
-                  and r.label != "unlabelled"]
+        subset = [
+            r
+            for r in self.rows
+            if (r.label == FaultLocation.NONE.value) == healthy and r.label != "unlabelled"
+        ]
         return sum(r.status != "ok" for r in subset), len(subset)
 
     def print(self, console: Console) -> None:
@@ -76,8 +79,13 @@ class HealthSummary:
         colour = {"ok": "green", "watch": "yellow", "alarm": "red"}
         for r in self.rows:
             table.add_row(
-                r.recording_id, r.label, f"{r.speed_rpm:.0f}" if r.speed_rpm else "-",
-                f"{r.rms:.3f}", f"{r.rms_ratio:.1f}", f"{r.kurtosis:.1f}", f"{r.crest:.1f}",
+                r.recording_id,
+                r.label,
+                f"{r.speed_rpm:.0f}" if r.speed_rpm else "-",
+                f"{r.rms:.3f}",
+                f"{r.rms_ratio:.1f}",
+                f"{r.kurtosis:.1f}",
+                f"{r.crest:.1f}",
                 f"[{colour[r.status]}]{r.status}[/]",
             )
         console.print(table)
@@ -91,10 +99,15 @@ class HealthSummary:
             console.print(f"note: {note}", highlight=False)
 
 
-def _vibration_matrix(data: RecordingData, channel_ids: list[str], rate: float,
-                      target_rate: float, window_s: float = 1.0) -> np.ndarray:
+def _vibration_matrix(
+    data: RecordingData,
+    channel_ids: list[str],
+    rate: float,
+    target_rate: float,
+    window_s: float = 1.0,
+) -> np.ndarray:
     """Resample to ``target_rate`` Hz and cut into non-overlapping windows (n_win, n)."""
-    n = int(round(target_rate * window_s))
+    n = round(target_rate * window_s)
     windows = []
     for ch in channel_ids:
         x = data.channel(ch)
@@ -113,38 +126,53 @@ def summarise(store: Store, dataset: str, source_note: str) -> HealthSummary:
     summary = HealthSummary(dataset=dataset, source_note=source_note)
     assets = {a.id: a for a in store.assets(dataset)}
     recordings = [
-        r for r in store.recordings(dataset=dataset)
+        r
+        for r in store.recordings(dataset=dataset)
         if r.time_base.kind == TimeBaseKind.UNIFORM and r.time_base.sample_rate_hz
     ]
     vib = {
-        r.id: [c for c in r.channel_ids
-               if assets[r.asset_id].channel(c).quantity == Quantity.ACCELERATION]
+        r.id: [
+            c
+            for c in r.channel_ids
+            if assets[r.asset_id].channel(c).quantity == Quantity.ACCELERATION
+        ]
         for r in recordings
     }
     recordings = [r for r in recordings if vib[r.id]]
     if not recordings:
-        summary.notes.append(f"{dataset} has no uniformly sampled vibration recordings; "
-                             "nothing to summarise yet")
+        summary.notes.append(
+            f"{dataset} has no uniformly sampled vibration recordings; nothing to summarise yet"
+        )
         return summary
     target = min(float(r.time_base.sample_rate_hz or 0) for r in recordings)
     stats: list[tuple[str, str, str, float | None, float, float, float]] = []
     for rec in recordings:
         data = store.load(rec.id)
-        windows = _vibration_matrix(data, vib[rec.id], float(rec.time_base.sample_rate_hz or 0),
-                                    target)
+        windows = _vibration_matrix(
+            data, vib[rec.id], float(rec.time_base.sample_rate_hz or 0), target
+        )
         if len(windows) == 0:
             continue
         ind = time_indicators(windows)
         fault = rec.fault()
         label = fault.location.value if fault is not None else "unlabelled"
-        stats.append((rec.id, rec.asset_id, label, rec.condition.shaft_speed_rpm,
-                      float(np.median(ind["rms"])), float(np.median(ind["kurtosis"])),
-                      float(np.median(ind["crest_factor"]))))
+        stats.append(
+            (
+                rec.id,
+                rec.asset_id,
+                label,
+                rec.condition.shaft_speed_rpm,
+                float(np.median(ind["rms"])),
+                float(np.median(ind["kurtosis"])),
+                float(np.median(ind["crest_factor"])),
+            )
+        )
     healthy = [s[4] for s in stats if s[2] == FaultLocation.NONE.value]
     reference = float(np.median(healthy)) if healthy else float(np.median([s[4] for s in stats]))
     if not healthy:
-        summary.notes.append("no recording is labelled healthy: RMS is compared with the "
-                             "median of all recordings")
+        summary.notes.append(
+            "no recording is labelled healthy: RMS is compared with the median of all recordings"
+        )
     for rec_id, asset_id, label, rpm, rms, kurt, crest in stats:
         ratio = rms / reference if reference > 0 else float("nan")
         if kurt > KURTOSIS_ALARM or ratio > RMS_ALARM:
@@ -153,8 +181,9 @@ def summarise(store: Store, dataset: str, source_note: str) -> HealthSummary:
             status = "watch"
         else:
             status = "ok"
-        summary.rows.append(RecordingHealth(rec_id, asset_id, label, rpm, rms, kurt, crest,
-                                            ratio, status))
+        summary.rows.append(
+            RecordingHealth(rec_id, asset_id, label, rpm, rms, kurt, crest, ratio, status)
+        )
     summary.notes.append(
         f"indicators are medians over 1 s windows at {target:.0f} Hz; thresholds: kurtosis "
         f"{KURTOSIS_WATCH:g}/{KURTOSIS_ALARM:g}, RMS {RMS_WATCH:g}x/{RMS_ALARM:g}x reference"
@@ -162,24 +191,29 @@ def summarise(store: Store, dataset: str, source_note: str) -> HealthSummary:
     return summary
 
 
-def run_demo(settings: Settings, dataset: str, progress: ProgressFactory | None = None
-             ) -> HealthSummary:
+def run_demo(
+    settings: Settings, dataset: str, progress: ProgressFactory | None = None
+) -> HealthSummary:
     """Prepare ``dataset`` (falling back to generated signals) and summarise its health."""
     get_dataset(dataset)  # an unknown name is an error, never a reason to fall back
     with Store.open(settings.home) as store:
         verify_cb = progress(f"Verifying {dataset}") if progress else None
         load_cb = progress(f"Loading {dataset}") if progress else None
         try:
-            report = prepare(dataset, store, settings, verify_progress=verify_cb,
-                             load_progress=load_cb)
+            report = prepare(
+                dataset, store, settings, verify_progress=verify_cb, load_progress=load_cb
+            )
         except DatasetNotFoundError as exc:
             # No mirror and no network: say so plainly and show the same summary on generated
             # signals. A corrupted file (ChecksumError) is not a reason to fall back: it raises.
             name = store_synthetic_fleet(store)
             return summarise(
-                store, name,
+                store,
+                name,
                 f"GENERATED SIGNALS, not real data: {dataset} could not be prepared ({exc})",
             )
-        note = (f"{report.n_recordings} recordings from {report.source}, "
-                f"{report.bytes_on_disk / 1e6:.1f} MB in {settings.home}, {report.seconds:.1f} s")
+        note = (
+            f"{report.n_recordings} recordings from {report.source}, "
+            f"{report.bytes_on_disk / 1e6:.1f} MB in {settings.home}, {report.seconds:.1f} s"
+        )
         return summarise(store, dataset, note)

@@ -181,14 +181,24 @@ class Store:
     def add_events(self, events: list[Event]) -> None:
         """Store events atomically."""
         rows = [
-            (e.id, e.asset_id, e.kind.value, e.start, e.end, e.severity.value, e.summary,
-             json.dumps(e.evidence, default=str), e.source, e.created)
+            (
+                e.id,
+                e.asset_id,
+                e.kind.value,
+                e.start,
+                e.end,
+                e.severity.value,
+                e.summary,
+                json.dumps(e.evidence, default=str),
+                e.source,
+                e.created,
+            )
             for e in events
         ]
         self._con.begin()
         try:
-            _executemany(self._con, 
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            _executemany(
+                self._con, "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
             self._con.commit()
         except BaseException:
@@ -209,7 +219,7 @@ class Store:
     def recordings(
         self, *, dataset: str | None = None, asset_id: str | None = None
     ) -> list[Recording]:
-        sql, params = "SELECT doc FROM recordings WHERE 1=1", []
+        sql, params = "SELECT doc FROM recordings WHERE 1=1", list[str]()
         if dataset is not None:
             sql, params = sql + " AND dataset = ?", [*params, dataset]
         if asset_id is not None:
@@ -250,8 +260,11 @@ class Store:
             sql, params = sql + " WHERE asset_id = ?", [asset_id]
         df = self._con.execute(sql + " ORDER BY start", params).df()
         records = [
-            {**r, "evidence": json.loads(r["evidence"]), "end": None if pd.isna(r["end"])
-             else r["end"]}
+            {
+                **r,
+                "evidence": json.loads(r["evidence"]),
+                "end": None if pd.isna(r["end"]) else r["end"],
+            }
             for r in df.to_dict("records")
         ]
         return _EVENT_LIST.validate_python(records)
@@ -304,8 +317,11 @@ class WriteBatch:
         if rec.asset_id not in self._assets:
             raise ValueError(f"recording {rec.id!r}: add asset {rec.asset_id!r} first")
         day = rec.time_base.start.date().isoformat() if rec.time_base.start else "undated"
-        rel = Path("waveforms") / f"asset={rec.asset_id}" / f"day={day}" / (
-            f"{rec.id}-{self.write_id}.parquet"
+        rel = (
+            Path("waveforms")
+            / f"asset={rec.asset_id}"
+            / f"day={day}"
+            / (f"{rec.id}-{self.write_id}.parquet")
         )
         staged = self._staging / rel.name
         try:
@@ -338,7 +354,8 @@ class WriteBatch:
         try:
             if self.replace and self.dataset is not None:
                 old_paths = [
-                    r[0] for r in con.execute(
+                    r[0]
+                    for r in con.execute(
                         "SELECT path FROM recordings WHERE dataset = ?", [self.dataset]
                     ).fetchall()
                 ]
@@ -365,8 +382,10 @@ class WriteBatch:
             if isinstance(exc, OSError):
                 raise StoreError(_describe_os_error(exc, home)) from exc
             if isinstance(exc, duckdb.IOException):
-                raise StoreError(f"data directory {home}: database write failed ({exc}); "
-                                 "the previous data is unchanged") from exc
+                raise StoreError(
+                    f"data directory {home}: database write failed ({exc}); "
+                    "the previous data is unchanged"
+                ) from exc
             raise
         shutil.rmtree(self._staging, ignore_errors=True)
         for rel_old in old_paths:
@@ -377,11 +396,13 @@ class WriteBatch:
     def _delete_dataset(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(
             "DELETE FROM labels WHERE recording_id IN "
-            "(SELECT id FROM recordings WHERE dataset = ?)", [name]
+            "(SELECT id FROM recordings WHERE dataset = ?)",
+            [name],
         )
         con.execute(
             "DELETE FROM features WHERE recording_id IN "
-            "(SELECT id FROM recordings WHERE dataset = ?)", [name]
+            "(SELECT id FROM recordings WHERE dataset = ?)",
+            [name],
         )
         con.execute("DELETE FROM recordings WHERE dataset = ?", [name])
         con.execute(
@@ -402,13 +423,21 @@ class WriteBatch:
             con.execute("DELETE FROM assets WHERE id = ?", [asset.id])
             con.execute(
                 "INSERT INTO assets VALUES (?, ?, ?, ?, ?)",
-                [asset.id, asset.kind.value, asset.criticality.value, self.dataset,
-                 asset.model_dump_json()],
+                [
+                    asset.id,
+                    asset.kind.value,
+                    asset.criticality.value,
+                    self.dataset,
+                    asset.model_dump_json(),
+                ],
             )
-            _executemany(con, 
+            _executemany(
+                con,
                 "INSERT INTO channels VALUES (?, ?, ?, ?, ?)",
-                [(asset.id, c.id, c.quantity.value, c.unit, c.sample_rate_hz)
-                 for c in asset.channels],
+                [
+                    (asset.id, c.id, c.quantity.value, c.unit, c.sample_rate_hz)
+                    for c in asset.channels
+                ],
             )
 
     @staticmethod
@@ -427,26 +456,48 @@ class WriteBatch:
         tb = rec.time_base
         con.execute(
             "INSERT INTO recordings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [rec.id, rec.asset_id, rec.dataset, rec.n_samples, tb.kind.value, tb.sample_rate_hz,
-             tb.start, rel, size, rec.model_dump_json()],
+            [
+                rec.id,
+                rec.asset_id,
+                rec.dataset,
+                rec.n_samples,
+                tb.kind.value,
+                tb.sample_rate_hz,
+                tb.start,
+                rel,
+                size,
+                rec.model_dump_json(),
+            ],
         )
-        _executemany(con, 
+        _executemany(
+            con,
             "INSERT INTO labels VALUES (?, ?, ?, ?)",
-            [(rec.id, lab.kind, getattr(lab, "location", None), lab.model_dump_json())
-             for lab in rec.labels],
+            [
+                (rec.id, lab.kind, getattr(lab, "location", None), lab.model_dump_json())
+                for lab in rec.labels
+            ],
         )
 
     def _insert_dataset_row(self, con: duckdb.DuckDBPyConnection) -> None:
-        assert self._dataset_row is not None and self.dataset is not None
+        assert self._dataset_row is not None
+        assert self.dataset is not None
         counts = con.execute(
             "SELECT count(DISTINCT asset_id), count(*), coalesce(sum(bytes), 0) "
-            "FROM recordings WHERE dataset = ?", [self.dataset]
+            "FROM recordings WHERE dataset = ?",
+            [self.dataset],
         ).fetchone()
         assert counts is not None
         con.execute("DELETE FROM datasets WHERE name = ?", [self.dataset])
         con.execute(
             "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [self.dataset, self._dataset_row["version"], self._dataset_row["source"],
-             datetime.now(UTC), counts[0], counts[1], counts[2],
-             json.dumps(self._dataset_row["checksums"])],
+            [
+                self.dataset,
+                self._dataset_row["version"],
+                self._dataset_row["source"],
+                datetime.now(UTC),
+                counts[0],
+                counts[1],
+                counts[2],
+                json.dumps(self._dataset_row["checksums"]),
+            ],
         )
