@@ -46,32 +46,6 @@ from sklearn.base import BaseEstimator
 
 from shopfloor.core.errors import InputError, NotFittedError
 
-__all__ = [
-    "INPUT_KINDS",
-    "ISO_BLOCKS",
-    "AnomalyScorer",
-    "AnyValue",
-    "Component",
-    "Constraint",
-    "ConstraintLike",
-    "FloatArray",
-    "InstanceOf",
-    "Interval",
-    "InvalidParameterError",
-    "Options",
-    "Predictor",
-    "RandomStateLike",
-    "StreamingMixin",
-    "Subset",
-    "Tags",
-    "Transformer",
-    "as_generator",
-    "check_is_fitted",
-    "get_tags",
-    "make_constraint",
-    "validate_params",
-]
-
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 
 #: ISO 13374 blocks a component can belong to (plus ``control``, the sibling chain).
@@ -137,26 +111,9 @@ class InstanceOf(Constraint):
         return isinstance(value, self.types)
 
     def __str__(self) -> str:
-        names = " or ".join(t.__name__ for t in self.types)
-        return f"an instance of {names}"
-
-
-class _NoneValue(Constraint):
-    def is_satisfied_by(self, value: object) -> bool:
-        return value is None
-
-    def __str__(self) -> str:
-        return "None"
-
-
-class AnyValue(Constraint):
-    """Anything goes; use sparingly, e.g. for a callable checked by the algorithm itself."""
-
-    def is_satisfied_by(self, value: object) -> bool:
-        return True
-
-    def __str__(self) -> str:
-        return "any value"
+        if self.types == (type(None),):
+            return "None"
+        return "an instance of " + " or ".join(t.__name__ for t in self.types)
 
 
 class Interval(Constraint):
@@ -276,14 +233,12 @@ ConstraintLike: TypeAlias = Constraint | type | None
 
 
 def make_constraint(constraint: ConstraintLike) -> Constraint:
-    """Turn the short forms of a constraints table into :class:`Constraint` objects.
-
-    ``None`` allows ``None``; a type ``T`` means ``InstanceOf(T)``.
-    """
+    """A :class:`Constraint` from a table entry: ``None`` allows None, a type means
+    ``InstanceOf(type)``."""
     if isinstance(constraint, Constraint):
         return constraint
     if constraint is None:
-        return _NoneValue()
+        return InstanceOf(type(None))
     if isinstance(constraint, type):
         return InstanceOf(constraint)
     raise TypeError(f"unknown parameter constraint {constraint!r}")
@@ -508,7 +463,8 @@ class Component(BaseEstimator, metaclass=ABCMeta):  # type: ignore[misc]  # skle
         """Learn from ``x`` (2-D array or DataFrame); ``y`` is used where ``needs_labels``.
 
         Records ``n_features_in_`` (and ``feature_names_in_`` for a table given as a
-        DataFrame) after the hook succeeded, so a failed fit does not look fitted.
+        DataFrame) before the hook runs, so ``_fit`` may use them, and removes them again if
+        the hook fails, so a failed fit does not look fitted.
 
         Returns
         -------
@@ -516,13 +472,18 @@ class Component(BaseEstimator, metaclass=ABCMeta):  # type: ignore[misc]  # skle
         """
         self._validate_params()
         arr = self._validate_input(x, reset=True)
-        self._fit(arr, self._validate_labels(y, arr.shape[0]))
+        labels = self._validate_labels(y, arr.shape[0])
         self.n_features_in_: int = arr.shape[1]
         names = _column_names(x, get_tags(self))
-        if names is None:
-            self.__dict__.pop("feature_names_in_", None)
-        else:
+        self.__dict__.pop("feature_names_in_", None)
+        if names is not None:
             self.feature_names_in_: list[str] = names
+        try:
+            self._fit(arr, labels)
+        except BaseException:
+            self.__dict__.pop("n_features_in_", None)
+            self.__dict__.pop("feature_names_in_", None)
+            raise
         return self
 
 
@@ -534,20 +495,15 @@ def _column_names(x: object, tags: Tags) -> list[str] | None:
 
 
 def _check_finite(arr: FloatArray, *, allow_nan: bool, owner: str) -> None:
-    if np.isinf(arr).any():
-        row, col = np.argwhere(np.isinf(arr))[0]
+    bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        what = "infinite" if allow_nan else "NaN or infinite"
+        why = "" if allow_nan else " and this component does not handle missing values"
         raise InputError(
-            f"{owner}: input contains infinite values (first at row {row}, column {col})"
+            f"{owner}: input contains {int(bad.sum())} {what} values (first at row {row}, "
+            f"column {col}){why}; fill or drop them first"
         )
-    if not allow_nan:
-        nan = np.isnan(arr)
-        if nan.any():
-            row, col = np.argwhere(nan)[0]
-            raise InputError(
-                f"{owner}: input contains {int(nan.sum())} NaN values (first at row {row}, "
-                f"column {col}) and this component does not handle missing values; "
-                "fill or drop them first"
-            )
 
 
 class Transformer(Component):
@@ -645,6 +601,12 @@ class StreamingMixin(Component):
     @abstractmethod
     def _score_one(self, x: dict[str, float]) -> float:
         """Anomaly score of one validated observation (higher = more abnormal)."""
+
+    def _channel_names(self, n_columns: int) -> list[str]:
+        """Channel ids of batch columns: the DataFrame's names, else "0", "1", ... (for a
+        ``_fit`` that feeds rows to ``_learn_one``)."""
+        names: list[str] | None = getattr(self, "feature_names_in_", None)
+        return list(names) if names is not None else [str(i) for i in range(n_columns)]
 
     def _validate_one(self, x: object) -> dict[str, float]:
         owner = type(self).__name__
