@@ -165,11 +165,12 @@ class Interval(Constraint):
         )
 
     def invalid_examples(self) -> tuple[object, ...]:
+        # Open bounds themselves are the values most likely to slip through.
         out: list[object] = [float("nan")]
         if self.left is not None:
-            out.append(self.left - 1)
+            out += [self.left - 1] + ([self.left] if self.closed in ("right", "neither") else [])
         if self.right is not None:
-            out.append(self.right + 1)
+            out += [self.right + 1] + ([self.right] if self.closed in ("left", "neither") else [])
         if self.kind is int:
             out.append(1.5)
         return tuple(out)

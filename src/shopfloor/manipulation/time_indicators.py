@@ -180,6 +180,10 @@ class TimeIndicators(Transformer):
     def __init__(self, indicators: Sequence[str] | None = None) -> None:
         self.indicators = indicators
 
+    @classmethod
+    def _contract_params(cls) -> list[dict[str, Any]]:
+        return [{}, {"indicators": ("kurtosis", "crest_factor")}]
+
     def _names(self) -> list[str]:
         return list(INDICATORS) if self.indicators is None else list(self.indicators)
 

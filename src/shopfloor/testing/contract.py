@@ -506,7 +506,6 @@ def parametrize_with_checks(components: Iterable[Component]) -> pytest.MarkDecor
     for component in components:
         for check in iter_checks(component):
             marks = [pytest.mark.skip(reason=check.skip_reason)] if check.skip_reason else []
-            params.append(
-                pytest.param(component, check, id=f"{component!r}-{check.name}", marks=marks)
-            )
+            name = " ".join(repr(component).split())  # one line, whatever the repr
+            params.append(pytest.param(component, check, id=f"{name}-{check.name}", marks=marks))
     return pytest.mark.parametrize(("component", "check"), params)
