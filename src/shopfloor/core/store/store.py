@@ -51,6 +51,18 @@ def _executemany(con: duckdb.DuckDBPyConnection, sql: str, rows: list[Any]) -> N
         con.executemany(sql, rows)
 
 
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Bulk insert: one statement for many rows (executemany is row by row in DuckDB)."""
+    if frame.empty:
+        return
+    con.register("_incoming", frame)
+    try:
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
 def _describe_os_error(exc: OSError, home: Path) -> str:
     if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
         return f"data directory {home} is full ({exc.strerror}); nothing was changed"
@@ -361,15 +373,15 @@ class WriteBatch:
                 ]
                 self._delete_dataset(con, self.dataset)
             self._insert_assets(con)
-            for i, (rec, staged, rel, size) in enumerate(self._recordings):
-                self._check_new_recording(con, rec)
+            self._check_new_recordings(con)
+            for i, (_, staged, rel, _) in enumerate(self._recordings):
                 final = home / rel
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staged, final)
                 moved.append(final)
-                self._insert_recording(con, rec, rel, size)
                 if progress is not None:
                     progress(i + 1, len(self._recordings))
+            self._insert_recordings(con)
             if self.dataset is not None and self._dataset_row is not None:
                 self._insert_dataset_row(con)
             con.commit()
@@ -413,69 +425,90 @@ class WriteBatch:
         con.execute("DELETE FROM datasets WHERE name = ?", [name])
 
     def _insert_assets(self, con: duckdb.DuckDBPyConnection) -> None:
-        for asset in self._assets.values():
-            row = con.execute("SELECT dataset FROM assets WHERE id = ?", [asset.id]).fetchone()
-            if row is not None and row[0] != self.dataset:
+        assets = list(self._assets.values())
+        if not assets:
+            return
+        con.register("_ids", pd.DataFrame({"id": [a.id for a in assets]}))
+        owners = con.execute(
+            "SELECT a.id, a.dataset FROM assets a JOIN _ids USING (id)"
+        ).fetchall()
+        for asset_id, owner in owners:
+            if owner != self.dataset:
                 raise StoreError(
-                    f"asset {asset.id!r} already belongs to {row[0] or 'imported data'!r}"
+                    f"asset {asset_id!r} already belongs to {owner or 'imported data'!r}"
                 )
-            con.execute("DELETE FROM channels WHERE asset_id = ?", [asset.id])
-            con.execute("DELETE FROM assets WHERE id = ?", [asset.id])
-            con.execute(
-                "INSERT INTO assets VALUES (?, ?, ?, ?, ?)",
-                [
-                    asset.id,
-                    asset.kind.value,
-                    asset.criticality.value,
-                    self.dataset,
-                    asset.model_dump_json(),
-                ],
-            )
-            _executemany(
-                con,
-                "INSERT INTO channels VALUES (?, ?, ?, ?, ?)",
-                [
-                    (asset.id, c.id, c.quantity.value, c.unit, c.sample_rate_hz)
-                    for c in asset.channels
-                ],
-            )
+        con.execute("DELETE FROM channels WHERE asset_id IN (SELECT id FROM _ids)")
+        con.execute("DELETE FROM assets WHERE id IN (SELECT id FROM _ids)")
+        con.unregister("_ids")
+        _insert_frame(
+            con, "assets",
+            pd.DataFrame({
+                "id": [a.id for a in assets],
+                "kind": [a.kind.value for a in assets],
+                "criticality": [a.criticality.value for a in assets],
+                "dataset": [self.dataset] * len(assets),
+                "doc": [a.model_dump_json() for a in assets],
+            }),
+        )
+        channels = [(a.id, c) for a in assets for c in a.channels]
+        _insert_frame(
+            con, "channels",
+            pd.DataFrame({
+                "asset_id": [a for a, _ in channels],
+                "id": [c.id for _, c in channels],
+                "quantity": [c.quantity.value for _, c in channels],
+                "unit": [c.unit for _, c in channels],
+                "sample_rate_hz": pd.array([c.sample_rate_hz for _, c in channels],
+                                           dtype="Float64"),
+            }),
+        )
 
-    @staticmethod
-    def _check_new_recording(con: duckdb.DuckDBPyConnection, rec: Recording) -> None:
-        row = con.execute("SELECT dataset FROM recordings WHERE id = ?", [rec.id]).fetchone()
+    def _check_new_recordings(self, con: duckdb.DuckDBPyConnection) -> None:
+        ids = pd.DataFrame({"id": [rec.id for rec, *_ in self._recordings]})
+        if ids["id"].duplicated().any():
+            dupe = ids["id"][ids["id"].duplicated()].iloc[0]
+            raise StoreError(f"recording {dupe!r} appears twice in one write")
+        con.register("_ids", ids)
+        rows = con.execute(
+            "SELECT r.id, r.dataset FROM recordings r JOIN _ids USING (id) LIMIT 1"
+        ).fetchall()
+        con.unregister("_ids")
+        row = rows[0] if rows else None
         if row is not None:
             raise StoreError(
-                f"recording {rec.id!r} is already stored (dataset {row[0]!r}); "
+                f"recording {row[0]!r} is already stored (dataset {row[1]!r}); "
                 "use replace to overwrite it"
             )
 
-    @staticmethod
-    def _insert_recording(
-        con: duckdb.DuckDBPyConnection, rec: Recording, rel: str, size: int
-    ) -> None:
-        tb = rec.time_base
-        con.execute(
-            "INSERT INTO recordings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                rec.id,
-                rec.asset_id,
-                rec.dataset,
-                rec.n_samples,
-                tb.kind.value,
-                tb.sample_rate_hz,
-                tb.start,
-                rel,
-                size,
-                rec.model_dump_json(),
-            ],
+    def _insert_recordings(self, con: duckdb.DuckDBPyConnection) -> None:
+        recs = self._recordings
+        if not recs:
+            return
+        _insert_frame(
+            con, "recordings",
+            pd.DataFrame({
+                "id": [r.id for r, *_ in recs],
+                "asset_id": [r.asset_id for r, *_ in recs],
+                "dataset": [r.dataset for r, *_ in recs],
+                "n_samples": [r.n_samples for r, *_ in recs],
+                "time_base": [r.time_base.kind.value for r, *_ in recs],
+                "sample_rate_hz": pd.array([r.time_base.sample_rate_hz for r, *_ in recs],
+                                           dtype="Float64"),
+                "start": pd.to_datetime([r.time_base.start for r, *_ in recs], utc=True),
+                "path": [rel for _, _, rel, _ in recs],
+                "bytes": [size for *_, size in recs],
+                "doc": [r.model_dump_json() for r, *_ in recs],
+            }),
         )
-        _executemany(
-            con,
-            "INSERT INTO labels VALUES (?, ?, ?, ?)",
-            [
-                (rec.id, lab.kind, getattr(lab, "location", None), lab.model_dump_json())
-                for lab in rec.labels
-            ],
+        labels = [(r.id, lab) for r, *_ in recs for lab in r.labels]
+        _insert_frame(
+            con, "labels",
+            pd.DataFrame({
+                "recording_id": [rid for rid, _ in labels],
+                "kind": [lab.kind for _, lab in labels],
+                "location": [getattr(lab, "location", None) for _, lab in labels],
+                "doc": [lab.model_dump_json() for _, lab in labels],
+            }, dtype=object),
         )
 
     def _insert_dataset_row(self, con: duckdb.DuckDBPyConnection) -> None:
