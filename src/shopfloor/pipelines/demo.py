@@ -130,12 +130,10 @@ def summarise(store: Store, dataset: str, source_note: str) -> HealthSummary:
         for r in store.recordings(dataset=dataset)
         if r.time_base.kind == TimeBaseKind.UNIFORM and r.time_base.sample_rate_hz
     ]
+    # The first acceleration channel of each recording (for a bearing rig: the drive end).
     vib = {
-        r.id: [
-            c
-            for c in r.channel_ids
-            if assets[r.asset_id].channel(c).quantity == Quantity.ACCELERATION
-        ]
+        r.id: [c for c in r.channel_ids
+               if assets[r.asset_id].channel(c).quantity == Quantity.ACCELERATION][:1]
         for r in recordings
     }
     recordings = [r for r in recordings if vib[r.id]]
