@@ -132,8 +132,11 @@ def summarise(store: Store, dataset: str, source_note: str) -> HealthSummary:
     ]
     # The first acceleration channel of each recording (for a bearing rig: the drive end).
     vib = {
-        r.id: [c for c in r.channel_ids
-               if assets[r.asset_id].channel(c).quantity == Quantity.ACCELERATION][:1]
+        r.id: [
+            c
+            for c in r.channel_ids
+            if assets[r.asset_id].channel(c).quantity == Quantity.ACCELERATION
+        ][:1]
         for r in recordings
     }
     recordings = [r for r in recordings if vib[r.id]]

@@ -34,25 +34,46 @@ def store_synthetic_fleet(store: Store, *, duration_s: float = 10.0, seed: int =
         name="Generated demo motor (not real data)",
         kind="induction_motor",
         nameplate={"rated_power_kw": "2 hp", "rated_speed_rpm": SHAFT_RPM},
-        components=[Component(id="de_bearing", kind="rolling_bearing", location="drive end",
-                              bearing=cwru_drive_end_bearing())],
-        channels=[Channel(id="de_acc", quantity="acceleration", unit="m/s**2",
-                          sample_rate_hz=FS_HZ, component_id="de_bearing",
-                          direction=Direction.RADIAL_VERTICAL)],
+        components=[
+            Component(
+                id="de_bearing",
+                kind="rolling_bearing",
+                location="drive end",
+                bearing=cwru_drive_end_bearing(),
+            )
+        ],
+        channels=[
+            Channel(
+                id="de_acc",
+                quantity="acceleration",
+                unit="m/s**2",
+                sample_rate_hz=FS_HZ,
+                component_id="de_bearing",
+                direction=Direction.RADIAL_VERTICAL,
+            )
+        ],
     )
     with store.batch(DATASET, replace=True) as batch:
         batch.add_asset(asset)
         for i, (suffix, defect, location, amplitude) in enumerate(_CASES):
-            signal, _ = bearing_signal(defect, shaft_hz=SHAFT_RPM / 60.0, fs_hz=FS_HZ,
-                                       duration_s=duration_s, impulse_amplitude=amplitude,
-                                       seed=seed + i)
+            signal, _ = bearing_signal(
+                defect,
+                shaft_hz=SHAFT_RPM / 60.0,
+                fs_hz=FS_HZ,
+                duration_s=duration_s,
+                impulse_amplitude=amplitude,
+                seed=seed + i,
+            )
             rec = Recording(
-                id=f"demo-{suffix}", asset_id=asset.id, channel_ids=["de_acc"],
+                id=f"demo-{suffix}",
+                asset_id=asset.id,
+                channel_ids=["de_acc"],
                 n_samples=signal.size,
                 time_base=TimeBase(kind="uniform", sample_rate_hz=FS_HZ),
                 condition=OperatingCondition(shaft_speed_rpm=SHAFT_RPM),
-                labels=[FaultLabel(location=location, component_id="de_bearing",
-                                   fault_type="generated")],
+                labels=[
+                    FaultLabel(location=location, component_id="de_bearing", fault_type="generated")
+                ],
                 source="shopfloor.testing.signals",
             )
             batch.add_recording(RecordingData(rec, pd.DataFrame({"de_acc": signal})))
