@@ -494,7 +494,9 @@ class WriteBatch:
                 "time_base": [r.time_base.kind.value for r, *_ in recs],
                 "sample_rate_hz": pd.array([r.time_base.sample_rate_hz for r, *_ in recs],
                                            dtype="Float64"),
-                "start": pd.to_datetime([r.time_base.start for r, *_ in recs], utc=True),
+                "start": pd.to_datetime(
+                    pd.Series([r.time_base.start for r, *_ in recs], dtype=object), utc=True
+                ),
                 "path": [rel for _, _, rel, _ in recs],
                 "bytes": [size for *_, size in recs],
                 "doc": [r.model_dump_json() for r, *_ in recs],
