@@ -61,6 +61,7 @@ from shopfloor.core.errors import InputError, NotFittedError
 __all__ = [
     "ISO_BLOCKS",
     "AnomalyScorer",
+    "Classifier",
     "Component",
     "Constraint",
     "ConstraintLike",
@@ -388,6 +389,30 @@ class Predictor(Component):
         """Prediction for each row of ``x``, shape (n_rows,)."""
         check_is_fitted(self, "predict")
         return self._predict(self._validate_input(x, reset=False))
+
+
+class Classifier(Predictor):
+    """Assigns each row one of ``classes_``, with class probabilities.
+
+    Hooks: ``_fit(x, y)``, which must set ``classes_`` (1-D array of class labels), and
+    ``_predict_proba(x) -> (n_rows, n_classes)`` with rows summing to one. ``predict`` returns
+    the most probable class; a classifier with an explicit "cannot tell" outcome overrides
+    ``_predict``.
+    """
+
+    @abstractmethod
+    def _predict_proba(self, x: FloatArray) -> FloatArray:
+        """Class probabilities per validated row, columns in the order of ``classes_``."""
+
+    def _predict(self, x: FloatArray) -> npt.NDArray[Any]:
+        classes: npt.NDArray[Any] = self.classes_
+        best: npt.NDArray[Any] = classes[np.argmax(self._predict_proba(x), axis=1)]
+        return best
+
+    def predict_proba(self, x: object) -> FloatArray:
+        """Probability of each class in ``classes_`` for each row, shape (n_rows, n_classes)."""
+        check_is_fitted(self, "predict_proba")
+        return self._predict_proba(self._validate_input(x, reset=False))
 
 
 class StreamingMixin(Component):

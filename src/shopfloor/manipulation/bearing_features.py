@@ -79,6 +79,17 @@ class BearingFeatureConfig:
     bands: tuple[DemodBand, ...] = field(default=DEFAULT_BANDS)
 
 
+def feature_names(config: BearingFeatureConfig | None = None) -> list[str]:
+    """Column names :func:`bearing_features` returns for ``config``, in order."""
+    cfg = config or BearingFeatureConfig()
+    names = [f"time.{n}" for n in TIME_FEATURES] + ["cpw_time.kurtosis", "cpw_time.crest_factor"]
+    for band in cfg.bands:
+        for sig in SIGNATURES:
+            names += [f"{band.name}.{sig}.{s}" for s in ("db", "h1_db", "sig", "n_found")]
+        names += [f"{band.name}.bpfi.sb_db", f"{band.name}.bsf2.sb_db"]
+    return names
+
+
 def _check_resolution(
     n: int, fs: float, orders: dict[str, float], shaft_hz: FloatArray, config: BearingFeatureConfig
 ) -> None:
@@ -143,7 +154,8 @@ def bearing_features(
         _features_block(x[i : i + block], fs, shaft_hz[i : i + block], orders, cfg)
         for i in range(0, n_win, block)
     ]
-    return pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+    columns = feature_names(cfg)
+    return pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in columns})
 
 
 def _features_block(
@@ -177,16 +189,18 @@ def _features_block(
         for sig in SIGNATURES:
             key = f"{band.name}.{sig}"
             if sig == "ftf" and not ftf_resolved:
-                for suffix in ("db", "h1_db", "n_found"):
+                for suffix in ("db", "h1_db", "sig", "n_found"):
                     cols[f"{key}.{suffix}"] = np.full(n_win, np.nan)
                 continue
             ev = harmonic_evidence(
                 freqs, ses, fundamentals[sig], n_harmonics=cfg.n_harmonics, tolerance=cfg.tolerance
             )
             db = ev.ratio_db
+            significance = ev.significance
             cols[f"{key}.db"] = db.mean(axis=1)
             cols[f"{key}.h1_db"] = db[:, 0]
-            cols[f"{key}.n_found"] = (db >= 6.0).sum(axis=1).astype(np.float64)
+            cols[f"{key}.sig"] = significance.sum(axis=1)
+            cols[f"{key}.n_found"] = (significance >= 2.0).sum(axis=1).astype(np.float64)
         # Sidebands: an inner-race defect rotates through the load zone once per revolution,
         # a ball is carried round at the cage speed: both modulate their defect frequency.
         for sig, mod in (("bpfi", fundamentals["shaft"]), ("bsf2", fundamentals["ftf"])):

@@ -63,6 +63,7 @@ class HarmonicEvidence:
     frequency_hz: FloatArray
     amplitude: FloatArray
     floor: FloatArray
+    n_searched: FloatArray
 
     @property
     def ratio(self) -> FloatArray:
@@ -72,6 +73,20 @@ class HarmonicEvidence:
     @property
     def ratio_db(self) -> FloatArray:
         return 20.0 * np.log10(np.maximum(self.ratio, 1e-12))
+
+    @property
+    def significance(self) -> FloatArray:
+        """-log10 of the chance that noise alone gives a peak this high, per harmonic.
+
+        Away from discrete components, spectrum magnitudes of broadband noise are close to
+        Rayleigh distributed; with median m, P(A > a) = exp(-ln2 (a/m)^2). Searching k bins for
+        the largest raises the chance k-fold, so a wide speed tolerance is not rewarded.
+        2 means a 1 % chance, 3 a 0.1 % chance; 0 means nothing stands out.
+        """
+        r = self.ratio
+        log10_p = (np.log(self.n_searched) - np.log(2.0) * r * r) / np.log(10.0)
+        significance: FloatArray = np.maximum(-log10_p, 0.0)
+        return significance
 
 
 def _masked_median(values: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
@@ -121,6 +136,7 @@ def harmonic_evidence(
     out_f = np.empty((n_win, n_harmonics))
     out_a = np.empty((n_win, n_harmonics))
     out_n = np.empty((n_win, n_harmonics))
+    out_k = np.empty((n_win, n_harmonics))
     for h in range(1, n_harmonics + 1):  # a loop over harmonics, never over windows
         centre = h * f0 / df  # in bins
         half = np.maximum(tolerance * centre, 1.5)
@@ -142,4 +158,5 @@ def harmonic_evidence(
         out_a[:, h - 1] = peak_vals[np.arange(n_win), best]
         out_f[:, h - 1] = idx[np.arange(n_win), best] * df
         out_n[:, h - 1] = _masked_median(vals, in_floor)
-    return HarmonicEvidence(out_f, out_a, out_n)
+        out_k[:, h - 1] = in_peak.sum(axis=1)
+    return HarmonicEvidence(out_f, out_a, out_n, out_k)

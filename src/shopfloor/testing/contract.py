@@ -104,7 +104,21 @@ def _prepared(component: Component) -> Component:
     return fresh
 
 
-def _data(tags: Tags, seed: int = 0) -> tuple[npt.NDArray[np.float64], npt.NDArray[Any] | None]:
+def _data(
+    source: Component | Tags, seed: int = 0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[Any] | None]:
+    """Test input for a component: its own ``_contract_data(seed)`` when the class defines one
+    (components whose columns have a meaning, e.g. physics features), else generic data."""
+    if isinstance(source, Component):
+        from shopfloor.testing.contract_data import contract_data_for
+
+        own = contract_data_for(type(source))
+        if own is not None:
+            x, y = own(seed)
+            return np.asarray(x, dtype=np.float64), None if y is None else np.asarray(y)
+        tags = get_tags(source)
+    else:
+        tags = source
     rng = np.random.default_rng(seed)
     if tags.input_kind == "windows":
         t = np.arange(WINDOW_LENGTH) / WINDOW_LENGTH
@@ -112,8 +126,8 @@ def _data(tags: Tags, seed: int = 0) -> tuple[npt.NDArray[np.float64], npt.NDArr
         x = tone + rng.normal(0.0, 0.5, (N_WINDOWS, WINDOW_LENGTH))
     else:
         x = rng.normal(0.0, 1.0, (N_ROWS, N_CHANNELS if tags.multivariate else 1))
-    y = (np.arange(x.shape[0]) % 2) if tags.needs_labels else None
-    return x, y
+    labels: npt.NDArray[Any] | None = (np.arange(x.shape[0]) % 2) if tags.needs_labels else None
+    return x, labels
 
 
 def _frame(x: npt.NDArray[np.float64]) -> pd.DataFrame:
@@ -223,7 +237,7 @@ def check_clone(component: Component) -> None:
     twin = clone(component)
     assert type(twin) is type(component)
     assert _same_params(twin, component), "clone changed parameters"
-    x, y = _data(get_tags(component))
+    x, y = _data(component)
     _fit_output(component, x, y)
     fresh = clone(component)
     learned = [k for k in vars(fresh) if k.endswith("_") and not k.startswith("__")]
@@ -241,7 +255,7 @@ def _first_call(component: Component, x: npt.NDArray[np.float64], y: Any) -> Non
 def check_bad_params_rejected(component: Component) -> None:
     """Each parameter set to a value outside its constraints makes fit raise
     :class:`InvalidParameterError` naming the parameter."""
-    x, y = _data(get_tags(component))
+    x, y = _data(component)
     for name, entries in component._parameter_constraints.items():
         constraints = [make_constraint(c) for c in entries]
         unusual = _Unusual()
@@ -264,7 +278,7 @@ def check_bad_params_rejected(component: Component) -> None:
 
 def check_not_fitted(component: Component) -> None:
     """Using an unfitted component raises NotFittedError (not AttributeError or garbage)."""
-    x, _ = _data(get_tags(component))
+    x, _ = _data(component)
     calls: list[tuple[str, Callable[[], object]]] = []
     method = _batch_method(component)
     if method is not None:
@@ -288,16 +302,15 @@ def check_not_fitted(component: Component) -> None:
 def check_fit_returns_self(component: Component) -> None:
     """``fit`` returns the component itself and leaves its parameters alone."""
     before = clone(component)
-    x, y = _data(get_tags(component))
+    x, y = _data(component)
     assert component.fit(x, y) is component, "fit must return self"
     assert _same_params(before, component), "fit changed a hyperparameter"
 
 
 def check_refit(component: Component) -> None:
     """Fitting again on the same data gives the same result (no state leaks between fits)."""
-    tags = get_tags(component)
-    x1, y1 = _data(tags, seed=0)
-    x2, y2 = _data(tags, seed=1)
+    x1, y1 = _data(component, seed=0)
+    x2, y2 = _data(component, seed=1)
     first = _fit_output(component, x1, y1)
     component.fit(x2, y2)
     again = _fit_output(component, x1, y1)
@@ -306,7 +319,7 @@ def check_refit(component: Component) -> None:
 
 def check_deterministic(component: Component) -> None:
     """Two fresh fits with the same ``random_state`` (0) give identical results."""
-    x, y = _data(get_tags(component))
+    x, y = _data(component)
     a = _fit_output(_prepared(component), x, y)
     b = _fit_output(_prepared(component), x, y)
     _assert_same(a, b, "outputs of two fits with the same seed")
@@ -315,7 +328,7 @@ def check_deterministic(component: Component) -> None:
 def check_output_shape(component: Component) -> None:
     """Outputs have one row per input row; DataFrame in gives DataFrame out for transformers."""
     tags = get_tags(component)
-    x, y = _data(tags)
+    x, y = _data(component)
     out = _fit_output(component, x, y)
     n = x.shape[0]
     if isinstance(component, Transformer):
@@ -335,7 +348,7 @@ def check_output_shape(component: Component) -> None:
 
 def check_persistence(component: Component) -> None:
     """Save and load (trusted) through core.persistence reproduce parameters and outputs."""
-    x, y = _data(get_tags(component))
+    x, y = _data(component)
     expected = _fit_output(component, x, y)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.sfmodel"
@@ -348,7 +361,7 @@ def check_persistence(component: Component) -> None:
 
 def check_input_not_mutated(component: Component) -> None:
     """Neither fitting nor output changes the caller's array."""
-    x, y = _data(get_tags(component))
+    x, y = _data(component)
     original = x.copy()
     _fit_output(component, x, y)
     np.testing.assert_array_equal(x, original, err_msg="the component modified its input")
@@ -356,7 +369,7 @@ def check_input_not_mutated(component: Component) -> None:
 
 def check_rejects_nan(component: Component) -> None:
     """Without ``handles_missing``, NaN input is a clear InputError, never silent garbage."""
-    x, y = _data(get_tags(component))
+    x, y = _data(component)
     x_nan = x.copy()
     x_nan[1, 0] = np.nan
     calls: list[Callable[[], object]] = []
@@ -405,7 +418,7 @@ def check_streaming_matches_batch(component: Component) -> None:
     """learn_one over all rows then score_one equals fit then score_samples."""
     assert isinstance(component, AnomalyScorer)
     assert isinstance(component, StreamingMixin)
-    x, y = _data(get_tags(component))
+    x, y = _data(component)
     frame = _frame(x)
     batch = clone(component).fit(frame, y).score_samples(frame)
     stream = clone(component)

@@ -1,0 +1,1 @@
+"""Metrics and leakage-free splits shared by tests and benchmarks (sits on top of the blocks)."""
