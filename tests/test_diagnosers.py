@@ -109,7 +109,7 @@ def test_boosted_unknown_below_min_confidence() -> None:
 
 
 def test_unfitted_and_wrong_layout_are_clear_errors() -> None:
-    x, y = physics_feature_rows(0)
+    x, _ = physics_feature_rows(0)
     with pytest.raises(NotFittedError):
         PhysicsRuleDiagnoser().predict(x)
     with pytest.raises(ValueError, match="physics feature columns"):

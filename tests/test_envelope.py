@@ -102,7 +102,7 @@ def test_bad_input_is_refused_with_reasons() -> None:
         bearing_features(bad, FS, 1797.0, g)
     with pytest.raises(InputError, match="window too short"):
         bearing_features(x[:, :256], FS, 1797.0, g)
-    with pytest.raises(InputError, match="sample rate .* too low"):
+    with pytest.raises(InputError, match=r"sample rate .* too low"):
         bearing_features(x, 1000.0, 1797.0, g)
     with pytest.raises(InputError, match="no bearing geometry"):
         bearing_features(x, FS, 1797.0, None)
