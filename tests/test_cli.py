@@ -86,3 +86,37 @@ def test_demo_on_real_data(
     assert "Health summary of cwru" in result.output
     assert "45 recordings" in result.output
     assert "GENERATED" not in result.output
+
+
+def test_import_errors_keep_brackets_and_name_the_field(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples" / "import"
+    mapping = (examples / "motor_mapping.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(mapping.replace("unit: mm/s", "unit: mm/s**2"), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            str(examples / "motor_export.csv"),
+            "--mapping",
+            str(bad),
+            "--home",
+            str(tmp_path / "home"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "channels[2].unit" in result.output
+    assert "[length]" in result.output  # rich markup must not swallow pint's dimensions
+    ok = runner.invoke(
+        app,
+        [
+            "import",
+            str(examples / "motor_export.csv"),
+            "--mapping",
+            str(examples / "motor_mapping.yaml"),
+            "--home",
+            str(tmp_path / "h"),
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "60 rows x 3 channels" in ok.output

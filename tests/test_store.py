@@ -81,6 +81,7 @@ def test_duplicate_recording_is_refused_and_nothing_changes(store: Store) -> Non
 
 def test_error_inside_batch_discards_everything(store: Store) -> None:
     write(store, "ds", ["r1"])
+
     def half_way() -> None:
         with store.batch("ds", replace=True) as batch:
             batch.add_asset(make_asset())
@@ -144,3 +145,25 @@ def test_home_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     target.write_text("not a directory")
     with pytest.raises(StoreError, match="data directory"):
         Store.open(target)
+
+
+def test_remove_and_re_add_a_recording_in_one_write(store: Store) -> None:
+    write(store, None, ["r1", "r2"])
+    old_files = set((store.home / "waveforms").rglob("*.parquet"))
+    with store.batch() as batch:
+        batch.add_asset(make_asset())
+        batch.remove_recording("r1")
+        batch.add_recording(make_recording("r1", seed=99))
+    np.testing.assert_array_equal(
+        store.load("r1").channel("de"), make_recording("r1", seed=99).channel("de")
+    )
+    new_files = set((store.home / "waveforms").rglob("*.parquet"))
+    assert len(new_files) == 2
+    assert len(old_files & new_files) == 1  # r2 kept, old r1 file gone
+    with pytest.raises(StoreError, match="cannot remove recording 'nope'"):
+        remove_missing(store)
+
+
+def remove_missing(store: Store) -> None:
+    with store.batch() as batch:
+        batch.remove_recording("nope")

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -85,7 +86,8 @@ def progress_bar() -> Iterator[Callable[[str], Callable[[int, int, str], None]]]
 
 
 def _fail(exc: BaseException) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    # escape: messages quote units like "[length] / [time]" and paths, which rich would eat
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -182,7 +184,7 @@ def import_file(
             report = import_table(file, spec, store, replace=replace, progress=make("Importing"))
     except ShopfloorError as exc:
         _fail(exc)
-    console.print(f"[green]imported[/] {report}")
+    console.print(f"[green]imported[/] {escape(str(report))}")
 
 
 # ---------------------------------------------------------------------------- store

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -33,7 +32,7 @@ from shopfloor.acquisition.mapping import TableMapping
 from shopfloor.acquisition.sources import Chunk, Problem, Source, open_source
 from shopfloor.acquisition.timebase import arrange, channels_for
 from shopfloor.core.assets import Asset, Channel
-from shopfloor.core.errors import InputError, StoreError
+from shopfloor.core.errors import InputError
 from shopfloor.core.recording import Recording, RecordingData, TimeBaseKind
 from shopfloor.core.store import Store, WriteBatch
 from shopfloor.core.units import parse_unit
@@ -252,49 +251,13 @@ def _check_target(
     return True
 
 
-class _ReplacingBatch(WriteBatch):
-    """A write batch that first drops one earlier imported recording, in its own transaction.
-
-    Why: :meth:`Store.batch` replaces whole datasets, while an import replaces one recording,
-    and the store has no public per-recording replace yet. Deleting the old rows inside the
-    batch's transaction keeps the replacement all-or-nothing; the old Parquet file is removed
-    by the store's clean-up on its next open. This leans on one private step of the store,
-    ``_insert_assets(con)``, which runs inside the transaction before recordings are checked;
-    ``test_replace_overwrites_the_earlier_import`` guards it. Replace with a store API
-    (e.g. ``WriteBatch.remove_recording``) once core has one.
-    """
-
-    def __init__(self, store: Store, recording_id: str) -> None:
-        super().__init__(store, None, False)
-        self.replaces = recording_id
-
-    def _insert_assets(self, con: duckdb.DuckDBPyConnection) -> None:
-        # Only imported recordings (dataset NULL) are ever dropped, see _check_target.
-        for sql in (
-            "DELETE FROM labels WHERE recording_id = ?",
-            "DELETE FROM features WHERE recording_id = ?",
-            "DELETE FROM recordings WHERE id = ? AND dataset IS NULL",
-        ):
-            con.execute(sql, [self.replaces])
-        super()._insert_assets(con)
-
-
 @contextmanager
 def _write_batch(store: Store, *, replaces: str | None) -> Iterator[WriteBatch]:
-    if replaces is None:
-        with store.batch() as batch:
-            yield batch
-        return
-    # Mirrors Store.batch, with the replacing batch.
-    if store.read_only:
-        raise StoreError(f"store {store.home} was opened read-only")
-    batch = _ReplacingBatch(store, replaces)
-    try:
+    with store.batch() as batch:
+        if replaces is not None:
+            # removed in the same transaction that adds the new recording: all-or-nothing
+            batch.remove_recording(replaces)
         yield batch
-    except BaseException:
-        batch.abort()
-        raise
-    batch.commit()
 
 
 def _merged_asset(

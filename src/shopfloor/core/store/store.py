@@ -316,6 +316,7 @@ class WriteBatch:
         self._assets: dict[str, Asset] = {}
         self._recordings: list[tuple[Recording, Path, str, int]] = []
         self._dataset_row: dict[str, Any] | None = None
+        self._removals: list[str] = []
         self._done = False
 
     def add_asset(self, asset: Asset) -> None:
@@ -346,6 +347,15 @@ class WriteBatch:
             raise StoreError(_describe_os_error(exc, self._store.home)) from exc
         self._recordings.append((rec, staged, str(rel), staged.stat().st_size))
 
+    def remove_recording(self, recording_id: str) -> None:
+        """Remove a stored recording in this write (e.g. to replace one import).
+
+        Applied inside the commit's transaction, before new recordings are checked, so removing
+        and re-adding the same id is one all-or-nothing step. Only recordings of this batch's
+        dataset (``None``: imported data) can be removed; its file goes after the commit.
+        """
+        self._removals.append(recording_id)
+
     def set_dataset(
         self, *, version: str, source: str, checksums: dict[str, str] | None = None
     ) -> None:
@@ -372,6 +382,7 @@ class WriteBatch:
                     ).fetchall()
                 ]
                 self._delete_dataset(con, self.dataset)
+            old_paths += self._remove_recordings(con)
             self._insert_assets(con)
             self._check_new_recordings(con)
             for i, (_, staged, rel, _) in enumerate(self._recordings):
@@ -429,9 +440,7 @@ class WriteBatch:
         if not assets:
             return
         con.register("_ids", pd.DataFrame({"id": [a.id for a in assets]}))
-        owners = con.execute(
-            "SELECT a.id, a.dataset FROM assets a JOIN _ids USING (id)"
-        ).fetchall()
+        owners = con.execute("SELECT a.id, a.dataset FROM assets a JOIN _ids USING (id)").fetchall()
         for asset_id, owner in owners:
             if owner != self.dataset:
                 raise StoreError(
@@ -441,27 +450,55 @@ class WriteBatch:
         con.execute("DELETE FROM assets WHERE id IN (SELECT id FROM _ids)")
         con.unregister("_ids")
         _insert_frame(
-            con, "assets",
-            pd.DataFrame({
-                "id": [a.id for a in assets],
-                "kind": [a.kind.value for a in assets],
-                "criticality": [a.criticality.value for a in assets],
-                "dataset": [self.dataset] * len(assets),
-                "doc": [a.model_dump_json() for a in assets],
-            }),
+            con,
+            "assets",
+            pd.DataFrame(
+                {
+                    "id": [a.id for a in assets],
+                    "kind": [a.kind.value for a in assets],
+                    "criticality": [a.criticality.value for a in assets],
+                    "dataset": [self.dataset] * len(assets),
+                    "doc": [a.model_dump_json() for a in assets],
+                }
+            ),
         )
         channels = [(a.id, c) for a in assets for c in a.channels]
         _insert_frame(
-            con, "channels",
-            pd.DataFrame({
-                "asset_id": [a for a, _ in channels],
-                "id": [c.id for _, c in channels],
-                "quantity": [c.quantity.value for _, c in channels],
-                "unit": [c.unit for _, c in channels],
-                "sample_rate_hz": pd.array([c.sample_rate_hz for _, c in channels],
-                                           dtype="Float64"),
-            }),
+            con,
+            "channels",
+            pd.DataFrame(
+                {
+                    "asset_id": [a for a, _ in channels],
+                    "id": [c.id for _, c in channels],
+                    "quantity": [c.quantity.value for _, c in channels],
+                    "unit": [c.unit for _, c in channels],
+                    "sample_rate_hz": pd.array(
+                        [c.sample_rate_hz for _, c in channels], dtype="Float64"
+                    ),
+                }
+            ),
         )
+
+    def _remove_recordings(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        paths = []
+        for rid in self._removals:
+            rows = con.execute(
+                "SELECT path FROM recordings WHERE id = ? AND dataset IS NOT DISTINCT FROM ?",
+                [rid, self.dataset],
+            ).fetchall()
+            if not rows:
+                raise StoreError(
+                    f"cannot remove recording {rid!r}: not stored in "
+                    f"{self.dataset or 'imported data'!r}"
+                )
+            for table, column in (
+                ("labels", "recording_id"),
+                ("features", "recording_id"),
+                ("recordings", "id"),
+            ):
+                con.execute(f"DELETE FROM {table} WHERE {column} = ?", [rid]).fetchall()
+            paths.append(str(rows[0][0]))
+        return paths
 
     def _check_new_recordings(self, con: duckdb.DuckDBPyConnection) -> None:
         ids = pd.DataFrame({"id": [rec.id for rec, *_ in self._recordings]})
@@ -485,32 +522,40 @@ class WriteBatch:
         if not recs:
             return
         _insert_frame(
-            con, "recordings",
-            pd.DataFrame({
-                "id": [r.id for r, *_ in recs],
-                "asset_id": [r.asset_id for r, *_ in recs],
-                "dataset": [r.dataset for r, *_ in recs],
-                "n_samples": [r.n_samples for r, *_ in recs],
-                "time_base": [r.time_base.kind.value for r, *_ in recs],
-                "sample_rate_hz": pd.array([r.time_base.sample_rate_hz for r, *_ in recs],
-                                           dtype="Float64"),
-                "start": pd.to_datetime(
-                    pd.Series([r.time_base.start for r, *_ in recs], dtype=object), utc=True
-                ),
-                "path": [rel for _, _, rel, _ in recs],
-                "bytes": [size for *_, size in recs],
-                "doc": [r.model_dump_json() for r, *_ in recs],
-            }),
+            con,
+            "recordings",
+            pd.DataFrame(
+                {
+                    "id": [r.id for r, *_ in recs],
+                    "asset_id": [r.asset_id for r, *_ in recs],
+                    "dataset": [r.dataset for r, *_ in recs],
+                    "n_samples": [r.n_samples for r, *_ in recs],
+                    "time_base": [r.time_base.kind.value for r, *_ in recs],
+                    "sample_rate_hz": pd.array(
+                        [r.time_base.sample_rate_hz for r, *_ in recs], dtype="Float64"
+                    ),
+                    "start": pd.to_datetime(
+                        pd.Series([r.time_base.start for r, *_ in recs], dtype=object), utc=True
+                    ),
+                    "path": [rel for _, _, rel, _ in recs],
+                    "bytes": [size for *_, size in recs],
+                    "doc": [r.model_dump_json() for r, *_ in recs],
+                }
+            ),
         )
         labels = [(r.id, lab) for r, *_ in recs for lab in r.labels]
         _insert_frame(
-            con, "labels",
-            pd.DataFrame({
-                "recording_id": [rid for rid, _ in labels],
-                "kind": [lab.kind for _, lab in labels],
-                "location": [getattr(lab, "location", None) for _, lab in labels],
-                "doc": [lab.model_dump_json() for _, lab in labels],
-            }, dtype=object),
+            con,
+            "labels",
+            pd.DataFrame(
+                {
+                    "recording_id": [rid for rid, _ in labels],
+                    "kind": [lab.kind for _, lab in labels],
+                    "location": [getattr(lab, "location", None) for _, lab in labels],
+                    "doc": [lab.model_dump_json() for _, lab in labels],
+                },
+                dtype=object,
+            ),
         )
 
     def _insert_dataset_row(self, con: duckdb.DuckDBPyConnection) -> None:
