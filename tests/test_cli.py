@@ -120,3 +120,66 @@ def test_import_errors_keep_brackets_and_name_the_field(tmp_path: Path) -> None:
     )
     assert ok.exit_code == 0, ok.output
     assert "60 rows x 3 channels" in ok.output
+
+
+def test_diagnose_a_file_with_plot(tmp_path: Path) -> None:
+    import numpy as np
+
+    from shopfloor.testing.signals import bearing_signal
+
+    x, _ = bearing_signal("outer", shaft_hz=1797 / 60, fs_hz=12_000.0, duration_s=3.0, seed=4)
+    csv = tmp_path / "vib.csv"
+    csv.write_text("acc\n" + "\n".join(f"{v:.6f}" for v in x), encoding="utf-8")
+    png = tmp_path / "env.png"
+    result = runner.invoke(
+        app,
+        [
+            "diagnose",
+            str(csv),
+            "--fs",
+            "12000",
+            "--rpm",
+            "1797",
+            "--bearing",
+            "n=9,d=0.3126in,D=1.537in",
+            "--plot",
+            str(png),
+            "--home",
+            str(tmp_path / "home"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "outer race" in result.output
+    assert "BPFO" in result.output
+    assert png.stat().st_size > 10_000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("acc\n1.0\nnan\n" + "\n".join("0.1" for _ in range(20_000)), encoding="utf-8")
+    out = runner.invoke(
+        app,
+        ["diagnose", str(bad), "--fs", "12000", "--rpm", "1797", "--bearing", "n=9,d=7.94,D=39.04"],
+    )
+    assert out.exit_code == 2
+    assert "line 3" in out.output
+    missing = runner.invoke(app, ["diagnose", str(csv), "--fs", "12000", "--rpm", "1797"])
+    assert missing.exit_code == 2
+    assert "--bearing" in missing.output
+    assert np.isfinite(x).all()
+
+
+def test_diagnose_recordings_from_the_store(dataset_dir, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "home"
+    runner.invoke(
+        app,
+        ["datasets", "prepare", "cwru", "--home", str(home), "--source", str(dataset_dir("cwru"))],
+    )
+    outer = runner.invoke(app, ["diagnose", "cwru-130", "--home", str(home)])
+    assert outer.exit_code == 0, outer.output
+    assert "outer race" in outer.output
+    inner = runner.invoke(app, ["diagnose", "cwru-105", "--home", str(home)])
+    assert "inner race" in inner.output
+    healthy = runner.invoke(app, ["diagnose", "cwru-97", "--home", str(home)])
+    assert "normal" in healthy.output
+    ntn = runner.invoke(app, ["diagnose", "cwru-3001", "--home", str(home)])
+    assert ntn.exit_code == 2
+    assert "no bearing geometry" in ntn.output

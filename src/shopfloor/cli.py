@@ -187,6 +187,114 @@ def import_file(
     console.print(f"[green]imported[/] {escape(str(report))}")
 
 
+# ---------------------------------------------------------------------------- diagnose
+def _chance(significance: float, shared: bool) -> str:
+    """How likely noise alone gives such a peak, for people: '1 in 1,000', '1 in 1e9'."""
+    if shared:
+        return "shared: not counted"
+    if significance < 1.0:
+        return "likely noise"
+    if significance > 12:
+        return "< 1 in 1e12"
+    return f"1 in {10**significance:,.0f}" if significance < 4 else f"1 in 1e{significance:.0f}"
+
+
+@app.command("diagnose")
+def diagnose(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A recording id in the store, or a CSV/Parquet file of one vibration channel."
+        ),
+    ],
+    channel: Annotated[str | None, typer.Option(help="Channel id (recordings).")] = None,
+    component: Annotated[str | None, typer.Option(help="Bearing component id.")] = None,
+    column: Annotated[str | None, typer.Option(help="Column to read (files).")] = None,
+    fs: Annotated[float | None, typer.Option("--fs", help="Sample rate, Hz.")] = None,
+    rpm: Annotated[float | None, typer.Option("--rpm", help="Shaft speed, rpm.")] = None,
+    bearing: Annotated[
+        str | None,
+        typer.Option(
+            help="Bearing geometry, e.g. 'n=9,d=7.94,D=39.04,angle=0' (mm unless a unit is given)."
+        ),
+    ] = None,
+    asset: Annotated[
+        str | None, typer.Option(help="Take the bearing from this stored asset (files).")
+    ] = None,
+    window: Annotated[float, typer.Option(help="Window length, s.")] = 1.0,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Save a PNG of the envelope spectrum with the defect frequencies marked."
+        ),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Which part of a bearing is failing, how badly, and the spectrum evidence for it."""
+    from shopfloor.assessment.diagnosis import SignatureEvidence
+    from shopfloor.assessment.plots import plot_envelope_spectrum
+    from shopfloor.pipelines.diagnose import DiagnoseRequest, diagnose_target
+
+    settings = _settings(home)
+    req = DiagnoseRequest(
+        target=target,
+        channel=channel,
+        component=component,
+        column=column,
+        fs_hz=fs,
+        rpm=rpm,
+        bearing=bearing,
+        asset_id=asset,
+        window_s=window,
+    )
+    store = None
+    try:
+        if (settings.home / "shopfloor.duckdb").exists():
+            store = Store.open(settings.home, read_only=True)
+        result, where = diagnose_target(req, store)
+        if plot is not None:
+            plot_envelope_spectrum(result, plot, title=target)
+    except ShopfloorError as exc:
+        _fail(exc)
+    finally:
+        if store is not None:
+            store.close()
+    d = result.diagnosis
+    colour = {"normal": "green", "unknown": "yellow"}.get(d.label.value, "red")
+    console.print(f"[bold]{escape(where)}[/]")
+    console.print(f"[bold {colour}]{escape(d.summary())}[/]", soft_wrap=True)
+    table = Table(title="Envelope evidence (window-averaged squared envelope spectrum)")
+    for col in (
+        "signature",
+        "band",
+        "line",
+        "expected Hz",
+        "found Hz",
+        "over floor",
+        "chance by noise",
+    ):
+        table.add_column(col, justify="left" if col in ("signature", "band", "line") else "right")
+    shown = [e for e in result.evidence if e.signature in ("bpfo", "bpfi", "bsf2")]
+    best: dict[str, SignatureEvidence] = {}
+    for e in shown:
+        if e.signature not in best or e.significance > best[e.signature].significance:
+            best[e.signature] = e
+    for e in best.values():
+        for p in [*e.harmonics, *e.sidebands]:
+            table.add_row(
+                e.signature.upper(),
+                e.band,
+                p.name,
+                f"{p.expected_hz:.1f}",
+                f"{p.found_hz:.1f}",
+                f"{p.over_floor_db:+.1f} dB",
+                _chance(p.significance, "(shared)" in p.name),
+            )
+    console.print(table)
+    if plot is not None:
+        console.print(f"envelope spectrum saved to {escape(str(plot))}")
+
+
 # ---------------------------------------------------------------------------- store
 @store_app.command("info")
 def store_info(home: HomeOption = None) -> None:

@@ -160,3 +160,39 @@ def harmonic_evidence(
         out_n[:, h - 1] = _masked_median(vals, in_floor)
         out_k[:, h - 1] = in_peak.sum(axis=1)
     return HarmonicEvidence(out_f, out_a, out_n, out_k)
+
+
+def shared_harmonics(
+    orders: dict[str, float],
+    signature: str,
+    n_harmonics: int,
+    tolerance: float,
+    *,
+    others: tuple[str, ...] = ("bpfo", "bpfi", "bsf2"),
+    shaft_orders: int = 4,
+) -> NDArray[np.bool_]:
+    """Which harmonics of ``signature`` another signature or a shaft harmonic could explain.
+
+    A line within the search tolerance of, say, BPFO 3× and BPFI 2× (3 × 3.585 vs 2 × 5.415 on
+    an SKF 6205) is evidence for neither: counting it would let one defect vote for another.
+    Low shaft harmonics (1× to ``shaft_orders``×: unbalance, misalignment, looseness) are
+    nearly always present, so lines on them are shared too; they are exact (no slip), so only the
+    defect's own search window counts for them.
+
+    Returns a boolean array of length ``n_harmonics`` (True: shared, do not count).
+
+    >>> from shopfloor.core.assets import BearingGeometry
+    >>> g = BearingGeometry(n_elements=9, element_diameter_mm=7.94, pitch_diameter_mm=39.04)
+    >>> shared_harmonics(defect_orders(g), "bpfi", 3, 0.02).tolist()
+    [False, True, False]
+    """
+    own = orders[signature] * np.arange(1, n_harmonics + 1)
+    defects = np.asarray(
+        [orders[o] * k for o in others if o != signature for k in range(1, n_harmonics + 2)],
+        dtype=np.float64,
+    )
+    shaft = np.arange(1, shaft_orders + 1, dtype=np.float64)
+    # two slipping lines: their search windows overlap when the gap is below both half-widths
+    by_defect = np.abs(own[:, None] - defects[None, :]) <= tolerance * (own[:, None] + defects)
+    by_shaft = np.abs(own[:, None] - shaft[None, :]) <= tolerance * own[:, None]
+    return np.asarray(by_defect.any(axis=1) | by_shaft.any(axis=1))
