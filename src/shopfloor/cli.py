@@ -210,6 +210,10 @@ def diagnose(
     channel: Annotated[str | None, typer.Option(help="Channel id (recordings).")] = None,
     component: Annotated[str | None, typer.Option(help="Bearing component id.")] = None,
     column: Annotated[str | None, typer.Option(help="Column to read (files).")] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(help="Unit of the file's samples, e.g. g or m/s**2 (for the ISO 10816 zone)."),
+    ] = None,
     fs: Annotated[float | None, typer.Option("--fs", help="Sample rate, Hz.")] = None,
     rpm: Annotated[float | None, typer.Option("--rpm", help="Shaft speed, rpm.")] = None,
     bearing: Annotated[
@@ -241,6 +245,7 @@ def diagnose(
         channel=channel,
         component=component,
         column=column,
+        unit=unit,
         fs_hz=fs,
         rpm=rpm,
         bearing=bearing,
@@ -291,6 +296,7 @@ def diagnose(
                 _chance(p.significance, "(shared)" in p.name),
             )
     console.print(table)
+    console.print(escape(result.iso_note))
     if plot is not None:
         console.print(f"envelope spectrum saved to {escape(str(plot))}")
 

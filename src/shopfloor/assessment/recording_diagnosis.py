@@ -45,6 +45,12 @@ from shopfloor.manipulation.envelope import (
     spectrum_of,
     squared_envelope_spectrum,
 )
+from shopfloor.manipulation.severity import (
+    Foundation,
+    machine_group,
+    severity_zone,
+    velocity_rms_mm_s,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -70,6 +76,9 @@ class RecordingDiagnosis:
     defect_hz: dict[str, float]
     evidence: list[SignatureEvidence]
     spectra: list[BandSpectrum] = field(default_factory=list)
+    velocity_mm_s: float | None = None
+    iso_zone: str | None = None
+    iso_note: str = ""
 
     def best_band(self, signature: str) -> BandSpectrum:
         ev = max(
@@ -87,6 +96,8 @@ def diagnose_signal(
     diagnoser: Classifier | None = None,
     window_s: float = 1.0,
     config: BearingFeatureConfig | None = None,
+    unit: str | None = None,
+    rated_power_kw: float | None = None,
 ) -> RecordingDiagnosis:
     """Diagnose one vibration channel (acceleration, any unit) of a recording.
 
@@ -99,6 +110,8 @@ def diagnose_signal(
     diagnoser: a fitted classifier over physics features with a ``diagnose`` method; the
         training-free :class:`PhysicsRuleDiagnoser` by default.
     window_s: window length, s.
+    unit: the signal's unit (e.g. ``"g"``); with it, the ISO 10816 velocity zone is added.
+    rated_power_kw: nameplate power, kW, which selects the ISO machine group.
     """
     if geometry is None:
         raise InputError("no bearing geometry for the monitored bearing: cannot diagnose")
@@ -131,7 +144,34 @@ def diagnose_signal(
         evidence=[e for e in evidence if e.signature == SIGNATURE_OF.get(FaultClass(top), "")],
         probabilities=representative.probabilities,
     )
-    return RecordingDiagnosis(verdict, labels, support, shaft_hz, defect_hz, evidence, spectra)
+    result = RecordingDiagnosis(verdict, labels, support, shaft_hz, defect_hz, evidence, spectra)
+    _add_iso_zone(result, windows, fs, unit, rated_power_kw)
+    return result
+
+
+def _add_iso_zone(
+    result: RecordingDiagnosis,
+    windows: FloatArray,
+    fs: float,
+    unit: str | None,
+    rated_power_kw: float | None,
+) -> None:
+    """ISO 10816 zone where the data allow it; otherwise a note saying what is missing."""
+    if unit is None:
+        result.iso_note = "ISO 10816 zone: signal unit unknown"
+        return
+    try:
+        velocity = float(np.median(velocity_rms_mm_s(windows, fs, unit=unit)))
+        group = machine_group(rated_power_kw)
+    except InputError as exc:
+        result.iso_note = f"ISO 10816 zone not given: {exc}"
+        return
+    result.velocity_mm_s = velocity
+    result.iso_zone = severity_zone(velocity, group, Foundation.RIGID)
+    result.iso_note = (
+        f"ISO 10816 velocity {velocity:.2f} mm/s RMS (10–1000 Hz), {group}, "
+        f"rigid foundation: zone {result.iso_zone}"
+    )
 
 
 def _averaged_evidence(

@@ -28,6 +28,7 @@ class DiagnoseRequest:
     channel: str | None = None
     component: str | None = None
     column: str | None = None
+    unit: str | None = None
     fs_hz: float | None = None
     rpm: float | None = None
     bearing: str | None = None
@@ -111,7 +112,15 @@ def diagnose_target(req: DiagnoseRequest, store: Store | None) -> tuple[Recordin
         raise InputError(f"recording {rec.id!r} has no shaft speed; pass --rpm")
     geometry = parse_bearing(req.bearing) if req.bearing else geometry
     signal = store.load(rec.id).channel(channel)
-    result = diagnose_signal(signal, fs, rpm, geometry, window_s=req.window_s)
+    result = diagnose_signal(
+        signal,
+        fs,
+        rpm,
+        geometry,
+        window_s=req.window_s,
+        unit=asset.channel(channel).unit,
+        rated_power_kw=asset.nameplate.rated_power_kw,
+    )
     where = (
         f"recording {rec.id}, channel {channel} on {component} of {asset.id}, "
         f"{fs:g} Hz, {rpm:g} rpm"
@@ -153,5 +162,16 @@ def _diagnose_file(
             line=int(bad[0]) + 2,
             column=str(column),
         )
-    result = diagnose_signal(values, req.fs_hz, req.rpm, geometry, window_s=req.window_s)
+    rated = None
+    if req.asset_id and store is not None:
+        rated = store.asset(req.asset_id).nameplate.rated_power_kw
+    result = diagnose_signal(
+        values,
+        req.fs_hz,
+        req.rpm,
+        geometry,
+        window_s=req.window_s,
+        unit=req.unit,
+        rated_power_kw=rated,
+    )
     return result, f"file {path}, column {column}, {req.fs_hz:g} Hz, {req.rpm:g} rpm"
