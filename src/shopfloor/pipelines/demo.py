@@ -20,10 +20,14 @@ from math import gcd
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from scipy.signal import resample_poly
 
-from shopfloor.core.errors import DatasetNotFoundError
+from shopfloor.assessment.diagnosis import FaultClass
+from shopfloor.assessment.recording_diagnosis import diagnose_signal
+from shopfloor.core.assets import Asset
+from shopfloor.core.errors import DatasetNotFoundError, InputError
 from shopfloor.core.labels import FaultLocation
 from shopfloor.core.recording import RecordingData, TimeBaseKind
 from shopfloor.core.settings import Settings
@@ -37,6 +41,13 @@ from shopfloor.pipelines.synthetic import store_synthetic_fleet
 ProgressFactory = Callable[[str], Callable[[int, int, str], None]]
 
 KURTOSIS_WATCH, KURTOSIS_ALARM = 4.0, 6.0
+SHORT = {
+    "none": "healthy",
+    "inner_race": "inner race",
+    "outer_race": "outer race",
+    "rolling_element": "ball",
+    "cage": "cage",
+}
 RMS_WATCH, RMS_ALARM = 2.0, 3.0
 
 
@@ -51,6 +62,7 @@ class RecordingHealth:
     crest: float
     rms_ratio: float
     status: str
+    diagnosis: str = "-"
 
 
 @dataclass
@@ -71,24 +83,55 @@ class HealthSummary:
         ]
         return sum(r.status != "ok" for r in subset), len(subset)
 
+    def diagnosis_agreement(self) -> tuple[int, int, int]:
+        """(agreeing, labelled, unknown) counts of the physics verdict against the labels."""
+        labelled = [r for r in self.rows if r.label != "unlabelled"]
+        agree = sum(
+            r.diagnosis.split(",")[0] == SHORT.get(r.label)
+            or (r.label == FaultLocation.NONE.value and r.diagnosis == "normal")
+            for r in labelled
+        )
+        unknown = sum(
+            r.diagnosis in ("unknown", "cannot diagnose", "no geometry") for r in labelled
+        )
+        return agree, len(labelled), unknown
+
     def print(self, console: Console) -> None:
         console.print(f"[bold]Health summary of {self.dataset}[/] — {self.source_note}")
         table = Table(show_lines=False)
-        for col in ("recording", "label", "rpm", "RMS", "x ref", "kurtosis", "crest", "status"):
-            table.add_column(col, justify="right" if col not in ("recording", "label") else "left")
+        for col in (
+            "recording",
+            "label",
+            "rpm",
+            "RMS",
+            "x ref",
+            "kurt.",
+            "crest",
+            "status",
+            "diagnosis",
+        ):
+            left = col in ("recording", "label", "diagnosis")
+            table.add_column(col, justify="left" if left else "right", no_wrap=left)
         colour = {"ok": "green", "watch": "yellow", "alarm": "red"}
         for r in self.rows:
             table.add_row(
                 r.recording_id,
-                r.label,
+                SHORT.get(r.label, r.label),
                 f"{r.speed_rpm:.0f}" if r.speed_rpm else "-",
                 f"{r.rms:.3f}",
                 f"{r.rms_ratio:.1f}",
                 f"{r.kurtosis:.1f}",
                 f"{r.crest:.1f}",
                 f"[{colour[r.status]}]{r.status}[/]",
+                escape(r.diagnosis),
             )
         console.print(table)
+        agree, judged, unknown = self.diagnosis_agreement()
+        if judged:
+            console.print(
+                f"diagnosis (physics rules, no training) names the labelled fault on {agree} of "
+                f"{judged} labelled recordings; 'unknown' or no geometry on {unknown}"
+            )
         flagged, total = self.flagged_fraction(healthy=False)
         if total:
             console.print(f"faulty recordings flagged (watch or alarm): {flagged} of {total}")
@@ -121,6 +164,24 @@ def _vibration_matrix(
     return np.vstack(windows) if windows else np.empty((0, n))
 
 
+def _diagnose(data: RecordingData, asset: Asset, channel_id: str) -> str:
+    """Physics verdict (no training) for the bearing the channel sits on, as a short text."""
+    rec = data.recording
+    component = asset.channel(channel_id).component_id
+    geometry = asset.component(component).bearing if component else None
+    rpm, fs = rec.condition.shaft_speed_rpm, rec.time_base.sample_rate_hz
+    if geometry is None or rpm is None or fs is None:
+        return "no geometry"
+    try:
+        result = diagnose_signal(data.channel(channel_id), fs, rpm, geometry)
+    except InputError:
+        return "cannot diagnose"
+    d = result.diagnosis
+    if d.label in (FaultClass.UNKNOWN, FaultClass.NORMAL):
+        return d.label.value
+    return f"{SHORT[d.label.value]}, {d.severity}"
+
+
 def summarise(store: Store, dataset: str, source_note: str) -> HealthSummary:
     """Health summary of every vibration recording of ``dataset`` in ``store``."""
     summary = HealthSummary(dataset=dataset, source_note=source_note)
@@ -147,8 +208,10 @@ def summarise(store: Store, dataset: str, source_note: str) -> HealthSummary:
         return summary
     target = min(float(r.time_base.sample_rate_hz or 0) for r in recordings)
     stats: list[tuple[str, str, str, float | None, float, float, float]] = []
+    verdicts: dict[str, str] = {}
     for rec in recordings:
         data = store.load(rec.id)
+        verdicts[rec.id] = _diagnose(data, assets[rec.asset_id], vib[rec.id][0])
         windows = _vibration_matrix(
             data, vib[rec.id], float(rec.time_base.sample_rate_hz or 0), target
         )
@@ -183,7 +246,9 @@ def summarise(store: Store, dataset: str, source_note: str) -> HealthSummary:
         else:
             status = "ok"
         summary.rows.append(
-            RecordingHealth(rec_id, asset_id, label, rpm, rms, kurt, crest, ratio, status)
+            RecordingHealth(
+                rec_id, asset_id, label, rpm, rms, kurt, crest, ratio, status, verdicts[rec_id]
+            )
         )
     summary.notes.append(
         f"indicators are medians over 1 s windows at {target:.0f} Hz; thresholds: kurtosis "
