@@ -31,36 +31,20 @@ windows takes about 0.45 s (the first about 1.8 s, with torch's warm-up).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from shopfloor.assessment.cnn_diagnoser import (
+    torch_session,  # one session policy for all torch code
+)
+
 __all__ = ["INPUT_LENGTH", "build", "count_parameters", "fit_predict"]
 
 INPUT_LENGTH = 2048
 _PREDICT_CHUNK = 1024
-
-
-@contextmanager
-def _torch_session(seed: int) -> Iterator[Any]:
-    """torch on one thread, deterministic kernels, private RNG seeded with ``seed``; the
-    caller's settings and global RNG are restored afterwards."""
-    import torch
-
-    threads = torch.get_num_threads()
-    deterministic = torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            yield torch
-    finally:
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic)
 
 
 def build(n_classes: int) -> Any:
@@ -152,7 +136,7 @@ def fit_predict(
     if classes.size < 2:
         raise ValueError(f"need at least two classes, got {classes.tolist()}")
     rng = np.random.default_rng(seed)
-    with _torch_session(seed) as torch:
+    with torch_session(seed) as torch:
         net = build(classes.size)
         optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
         loss_fn = torch.nn.CrossEntropyLoss()

@@ -42,7 +42,7 @@ _PREDICT_CHUNK = 2048
 
 
 @contextmanager
-def _torch_session(seed: int) -> Iterator[Any]:
+def torch_session(seed: int) -> Iterator[Any]:
     """torch on one thread, deterministic kernels and a private RNG seeded with ``seed``.
 
     The caller's thread count, determinism flag and global RNG state are restored afterwards:
@@ -217,7 +217,7 @@ class EnvelopeCNNDiagnoser(Classifier):
             )
         # One numpy generator drives both the torch seed and the batch order.
         rng = np.random.default_rng(self.random_state)
-        with _torch_session(int(rng.integers(2**62))) as torch:
+        with torch_session(int(rng.integers(2**62))) as torch:
             net = _build_network(x.shape[1], self.channels, classes.size)
             optimizer = torch.optim.AdamW(
                 net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
@@ -252,7 +252,7 @@ class EnvelopeCNNDiagnoser(Classifier):
     # --- prediction ------------------------------------------------------------------------
 
     def _logits(self, x: FloatArray) -> FloatArray:
-        with _torch_session(0) as torch:
+        with torch_session(0) as torch:
             arch = self.architecture_
             net = _build_network(arch["n_bins"], arch["channels"], arch["n_classes"])
             net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in self.state_.items()})
