@@ -1,5 +1,6 @@
 """Embedded store: DuckDB for metadata, features, events and models; Parquet for waveforms."""
 
-from shopfloor.core.store.store import Store, WriteBatch
+from shopfloor.core.store.batch import WriteBatch
+from shopfloor.core.store.store import Store
 
 __all__ = ["Store", "WriteBatch"]
