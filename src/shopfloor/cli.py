@@ -351,7 +351,9 @@ def demo(
             summary = run_demo(settings, dataset, progress=make)
     except ShopfloorError as exc:
         _fail(exc)
-    summary.print(console)
+    # Logs and pipes get rich's 80-column default, too narrow for the table; a real terminal
+    # keeps its own width.
+    summary.print(console if console.is_terminal else Console(width=max(console.width, 120)))
 
 
 def main() -> None:

@@ -110,8 +110,10 @@ class HealthSummary:
             "status",
             "diagnosis",
         ):
-            left = col in ("recording", "label", "diagnosis")
-            table.add_column(col, justify="left" if left else "right", no_wrap=left)
+            if col in ("recording", "label", "diagnosis"):
+                table.add_column(col, justify="left", ratio=1)  # text wraps on narrow terminals
+            else:  # numbers never collapse to an ellipsis
+                table.add_column(col, justify="right", no_wrap=True, min_width=max(len(col), 5))
         colour = {"ok": "green", "watch": "yellow", "alarm": "red"}
         for r in self.rows:
             table.add_row(
