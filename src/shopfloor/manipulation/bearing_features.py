@@ -40,6 +40,7 @@ from shopfloor.manipulation.envelope import (
     spectrum_of,
     squared_envelope_spectrum,
 )
+from shopfloor.manipulation.spectral_shape import shape_columns, shape_names
 from shopfloor.manipulation.time_indicators import time_indicators
 
 
@@ -83,6 +84,8 @@ class BearingFeatureConfig:
     n_harmonics: int = 3
     tolerance: float = 0.02
     bands: tuple[DemodBand, ...] = field(default=DEFAULT_BANDS)
+    shape: bool = False
+    """Add the spectral-shape columns of :mod:`~shopfloor.manipulation.spectral_shape`."""
 
 
 def feature_names(config: BearingFeatureConfig | None = None) -> list[str]:
@@ -93,6 +96,8 @@ def feature_names(config: BearingFeatureConfig | None = None) -> list[str]:
         for sig in SIGNATURES:
             names += [f"{band.name}.{sig}.{s}" for s in ("db", "h1_db", "sig", "n_found")]
         names += [f"{band.name}.bpfi.sb_db", f"{band.name}.bsf2.sb_db"]
+    if cfg.shape:
+        names += shape_names()
     return names
 
 
@@ -203,6 +208,9 @@ def _features_block(
         freqs, ses = squared_envelope_spectrum(
             white_spec if band.prewhiten else raw_spec, n, fs, band.limits_hz(fs)
         )
+        if cfg.shape and band.prewhiten:
+            # the shape features reuse this pre-whitened envelope spectrum and the raw FFT
+            cols.update(shape_columns(raw_spec, n, fs, freqs, ses, shaft_hz))
         for sig in SIGNATURES:
             key = f"{band.name}.{sig}"
             if sig == "ftf" and not ftf_resolved:
