@@ -234,3 +234,76 @@ def test_file_size_limit_fallback_gives_clear_error(tmp_path: Path) -> None:
     assert "limit" in out.stdout, out.stdout
     with check_consistent(home) as store:
         assert [r.id for r in store.recordings()] == ["r1"]
+
+
+# ------------------------------------------------------------------ the real import command
+
+IMPORT_MAPPING = """\
+format: csv
+time:
+  sample_rate_hz: 1000
+  start: "2024-05-14T08:00:00+00:00"
+channels:
+  - {column: acc, id: acc, quantity: acceleration, unit: g}
+  - {column: temp, id: temp, quantity: temperature, unit: degC}
+asset: {id: pump-7, kind: pump}
+recording_id: big-export
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay_s", [0.0, 0.05, 0.3])
+def test_killed_shopfloor_import_leaves_the_store_as_it_was(tmp_path: Path, delay_s: float) -> None:
+    """``shopfloor import`` killed once it has started writing (its staging folder exists)."""
+    home = tmp_path / "home"
+    with Store.open(home) as s:
+        write(s, "plant", ["p1", "p2"])
+    rng = np.random.default_rng(0)
+    big = tmp_path / "export.csv"
+    n = 600_000
+    with big.open("w", encoding="utf-8") as fh:
+        fh.write("acc,temp\n")
+        np.savetxt(
+            fh,
+            np.column_stack([rng.normal(size=n), 40 + rng.normal(size=n)]),
+            fmt="%.6f",
+            delimiter=",",
+        )
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(IMPORT_MAPPING, encoding="utf-8")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shopfloor.cli",
+            "import",
+            str(big),
+            "--mapping",
+            str(mapping),
+            "--home",
+            str(home),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    staging = home / ".staging"
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if staging.is_dir() and any(staging.iterdir()):
+            break  # the write has begun
+        time.sleep(0.005)
+    time.sleep(delay_s)
+    finished = proc.poll() is not None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    with check_consistent(home) as store:
+        ids = sorted(r.id for r in store.recordings())
+        print(f"killed {delay_s} s after staging began: finished={finished}, stored={ids}")
+        assert ids in (["p1", "p2"], ["big-export", "p1", "p2"]), ids
+        if "big-export" in ids:  # it finished before the kill: then it is complete
+            assert store.recording("big-export").n_samples == n
+        else:
+            assert not finished or proc.returncode != 0
+        np.testing.assert_array_equal(
+            store.load("p1").channel("de"), make_recording("p1").channel("de")
+        )
