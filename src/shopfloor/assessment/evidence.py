@@ -12,8 +12,6 @@ import pandas as pd
 from shopfloor.assessment.diagnosis import SIGNATURE_NAMES
 from shopfloor.manipulation.bearing_features import BearingFeatureConfig, feature_names
 
-FloatArray = np.ndarray
-
 
 def as_feature_frame(x: np.ndarray, names: list[str] | None) -> pd.DataFrame:
     """A feature table with names: the fitted names, else the default feature layout."""

@@ -32,6 +32,7 @@ from shopfloor.core.errors import InputError
 from shopfloor.manipulation.bearing_features import (
     DEFAULT_BANDS,
     BearingFeatureConfig,
+    DemodBand,
     bearing_features,
 )
 from shopfloor.manipulation.bearing_frequencies import (
@@ -45,6 +46,7 @@ from shopfloor.manipulation.envelope import (
     spectrum_of,
     squared_envelope_spectrum,
 )
+from shopfloor.manipulation.kurtogram import select_band
 from shopfloor.manipulation.severity import (
     Foundation,
     machine_group,
@@ -184,7 +186,14 @@ def _averaged_evidence(
     raw, n = spectrum_of(windows)
     white = prewhiten_spectrum(raw)
     spectra, evidence = [], []
-    for band in cfg.bands or DEFAULT_BANDS:
+    # The kurtogram's band for this recording (median over its windows) is shown too: it is
+    # where the impacts ring, which a person may want to compare with the fixed bands.
+    choice = select_band(windows, fs)
+    kurtogram = DemodBand(
+        "kurtogram", float(np.median(choice.low_hz)), float(np.median(choice.high_hz)), in_hz=True
+    )
+    bands = [*(cfg.bands or DEFAULT_BANDS), kurtogram]
+    for band in bands:
         limits = band.limits_hz(fs)
         freqs, ses = squared_envelope_spectrum(white if band.prewhiten else raw, n, fs, limits)
         mean = ses.mean(axis=0, keepdims=True)

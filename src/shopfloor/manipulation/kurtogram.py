@@ -64,7 +64,7 @@ def select_band(
     windows: ArrayLike,
     fs: float,
     *,
-    npersegs: tuple[int, ...] = (32, 64, 128, 256),
+    npersegs: tuple[int, ...] = (8, 16, 32, 64, 128),
     min_hz: float | None = None,
     max_hz: float | None = None,
 ) -> BandChoice:
