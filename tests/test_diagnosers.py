@@ -10,7 +10,7 @@ from shopfloor.assessment.diagnosis import FaultClass
 from shopfloor.assessment.physics_diagnoser import PhysicsRuleDiagnoser
 from shopfloor.core.assets import BearingGeometry
 from shopfloor.core.errors import InputError, NotFittedError
-from shopfloor.manipulation.bearing_features import bearing_features
+from shopfloor.manipulation.bearing_features import bearing_features, feature_names
 from shopfloor.testing.contract_data import physics_feature_rows
 from shopfloor.testing.signals import bearing_signal, cwru_drive_end_bearing
 
@@ -116,3 +116,17 @@ def test_unfitted_and_wrong_layout_are_clear_errors() -> None:
         PhysicsRuleDiagnoser().fit(x[:, :10])
     with pytest.raises(InputError, match="needs labels"):
         BoostedDiagnoser().fit(x)
+
+
+def test_physics_monotone_model_never_lowers_a_fault_for_more_of_its_evidence() -> None:
+    x, y = physics_feature_rows(0, per_class=30)
+    model = BoostedDiagnoser(n_estimators=100, physics_monotone=True).fit(x, y)
+    names = feature_names()
+    own = [i for i, c in enumerate(names) if ".bpfo." in c and c.endswith((".sig", ".db"))]
+    k = list(model.classes_).index("outer_race")
+    base = x.copy()
+    boosted = x.copy()
+    boosted[:, own] += np.abs(boosted[:, own]) + 5.0
+    assert (model.predict_proba(boosted)[:, k] >= model.predict_proba(base)[:, k] - 1e-9).all()
+    xt, yt = physics_feature_rows(1, per_class=10)
+    assert (model.predict(xt) == yt).mean() >= 0.95
