@@ -55,7 +55,12 @@ from shopfloor.core.settings import Settings, get_settings  # noqa: E402
 from shopfloor.core.store import Store  # noqa: E402
 from shopfloor.datasets.prepare import prepare  # noqa: E402
 from shopfloor.evaluation.metrics import classification_report  # noqa: E402
-from shopfloor.evaluation.splits import Fold, random_windows  # noqa: E402
+from shopfloor.evaluation.splits import (  # noqa: E402
+    Fold,
+    leave_one_group_out,
+    random_windows,
+    with_extra,
+)
 from shopfloor.manipulation.bearing_features import (  # noqa: E402
     BearingFeatureConfig,
     bearing_features,
@@ -91,18 +96,12 @@ def protocol_folds(meta: pd.DataFrame, protocol: str, seed: int = 0) -> list[Fol
         fold = random_windows(len(meta), 0.3, seed, name="random 30 %")
         return [fold]
     key = {"P2": "load", "P3": "size_mm"}[protocol]
-    values = sorted(meta.loc[faulty, key].dropna().unique())
+    groups = meta[key].to_numpy()
     folds = []
-    for v in values:
-        held = faulty & (meta[key].to_numpy() == v)
-        rest = faulty & ~held
-        folds.append(
-            Fold(
-                f"{key}={v:g}",
-                np.concatenate([np.flatnonzero(rest), train_only]),
-                np.concatenate([np.flatnonzero(held), test_only]),
-            )
-        )
+    for fold in leave_one_group_out(groups, exclude=~faulty):
+        held_out = groups[fold.test[0]]
+        named = Fold(f"{key}={held_out:g}", fold.train, fold.test)
+        folds.append(with_extra(named, train_only, test_only))
     return folds
 
 
