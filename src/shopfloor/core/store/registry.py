@@ -117,7 +117,7 @@ class ModelRegistry(StoreHandle):
         ).fetchone()
         if row is None:
             raise KeyError(f"no model {model_id!r} in {self.home}")
-        path = self.home / row[0]
+        path = self.home / str(row[0])
         if not path.exists():
             raise StoreError(f"model {model_id!r}: file {path} is missing")
         actual = file_sha256(path)
