@@ -321,7 +321,7 @@ class Streams(StoreHandle):
             else:
                 st = _StreamState(row[0], float(row[1]), row[2], row[3])
             self._stream_cache[key] = st
-        if not np.isclose(b.sample_rate_hz, st.sample_rate_hz, rtol=1e-9, atol=0):
+        if abs(b.sample_rate_hz - st.sample_rate_hz) > 1e-9 * st.sample_rate_hz:
             raise InputError(
                 f"{where}: sample rate {b.sample_rate_hz:g} Hz, but stream {st.stream_id!r} "
                 f"is stored at {st.sample_rate_hz:g} Hz",
