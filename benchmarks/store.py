@@ -229,7 +229,9 @@ def bench_append(workdir: Path, channels: int, seconds: float) -> dict[str, Any]
         cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) > 1:
             os.sched_setaffinity(r.pid, set(cpus[1:]))
-    writer.wait(timeout=seconds + 120)
+    _, _, usage = os.wait4(writer.pid, 0)  # CPU time of the writer: is it CPU- or disk-bound?
+    writer.returncode = 0
+    writer_cpu_s = usage.ru_utime + usage.ru_stime
     for r in readers:
         r.wait(timeout=120)
     acks = [t for t, line in lines if line.startswith("ACK")]
@@ -251,6 +253,8 @@ def bench_append(workdir: Path, channels: int, seconds: float) -> dict[str, Any]
         "blocks_committed": committed,
         "wall_s": round(wall, 2),
         "append_channel_seconds_per_s": round(rounds * channels / wall, 1),
+        "writer_cpu_s": round(writer_cpu_s, 2),
+        "writer_cpu_share_of_wall": round(writer_cpu_s / (time.monotonic() - ready), 3),
         "reads": len(lat),
         "read_errors": len(errors),
         "read_error_examples": errors[:3],
@@ -258,6 +262,29 @@ def bench_append(workdir: Path, channels: int, seconds: float) -> dict[str, Any]
         "read_last10s_p99_ms": round(float(np.percentile(lat, 99)) * 1e3, 2) if lat else None,
     }
     print("append", result, flush=True)
+    return result
+
+
+def disk_ceiling(workdir: Path, channels: int, rounds: int = 20) -> dict[str, Any]:
+    """Plain file appends of the same size as one append round, each followed by fdatasync:
+    the most channel-seconds per second this disk takes, with no store at all."""
+    chunk = np.random.default_rng(0).bytes(channels * int(FS) * 4)
+    path = workdir / "ceiling.bin"
+    t = time.perf_counter()
+    with path.open("wb") as fh:
+        for _ in range(rounds):
+            fh.write(chunk)
+            fh.flush()
+            os.fdatasync(fh.fileno())
+    wall = time.perf_counter() - t
+    path.unlink()
+    result = {
+        "bytes_per_round": len(chunk),
+        "rounds": rounds,
+        "mb_per_s": round(len(chunk) * rounds / wall / 1e6, 1),
+        "channel_seconds_per_s": round(channels * rounds / wall, 1),
+    }
+    print("disk ceiling", result, flush=True)
     return result
 
 
@@ -444,7 +471,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sf-bench-store-") as tmp:
         work = Path(tmp)
         designs = bench_designs(work, 4.0 if args.quick else 8.0)
+        ceiling_before = disk_ceiling(work, args.channels)
         append = bench_append(work, args.channels, args.seconds)
+        ceiling_after = disk_ceiling(work, args.channels)
         codecs = bench_codecs(2 if args.quick else 8)
         crash = bench_crash(work, args.kills, seed=19)
         row_bytes = feature_row_bytes(work)
@@ -466,6 +495,7 @@ def main() -> None:
         "codec_corpus_for_headline": real,
         "designs": designs,
         "append": append,
+        "disk_ceiling_before_after_append": [ceiling_before, ceiling_after],
         "codecs": codecs,
         "crash": crash,
         "disk": disk,
@@ -486,6 +516,7 @@ def main() -> None:
 
 def render(r: dict[str, Any]) -> str:
     h, a, c, d = r["headline"], r["append"], r["crash"], r["disk"]
+    ceil = r["disk_ceiling_before_after_append"]
     lines = [
         "# Store benchmark",
         "",
@@ -498,6 +529,10 @@ def render(r: dict[str, Any]) -> str:
         f"| read of last 10 s, p50 / p99 ms (during that load) | {a['read_last10s_p50_ms']} / "
         f"{h['read_last10s_p99_ms']} | p99 < 50 |",
         f"| reads failed or blocked ({a['reads']} reads) | {h['readers_blocked']} | 0 |",
+        f"| same-size file appends + fdatasync, no store (disk ceiling, before / after), "
+        f"channel-seconds per s | {ceil[0]['channel_seconds_per_s']}"
+        f" / {ceil[1]['channel_seconds_per_s']} | - |",
+        f"| writer CPU time / wall time | {a['writer_cpu_share_of_wall']} | - |",
         f"| kill -9 of the writer | {c['kills']} kills | 20 |",
         f"| committed blocks lost / duplicated ({c['committed_blocks_checked']} checked) | "
         f"{h['blocks_lost']} / {h['blocks_duplicated']} | 0 / 0 |",
