@@ -180,6 +180,9 @@ def test_retention_keeps_snapshots_and_raw_around_events(live: Store) -> None:
     window = live.read("p1", "de", T0 + timedelta(seconds=28.5), T0 + timedelta(seconds=31.5))
     np.testing.assert_array_equal(window.values, before[int(28.5 * FS) : int(31.5 * FS)])
     assert live.check().clean
+    raw = live.event_raw(event.id)
+    assert sorted(raw) == ["de", "nde"]
+    np.testing.assert_array_equal(raw["de"].values, window.values)
     # a resend of a block dropped by retention is recognised, not stored again
     assert live.append([block(10)], now=NOW).duplicates == 1
 

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from shopfloor.core.assets import Asset
 from shopfloor.core.errors import StoreError
 from shopfloor.core.recording import Recording, RecordingData
-from shopfloor.core.store.io import describe_os_error, executemany
+from shopfloor.core.store.io import describe_os_error, executemany, file_sha256
 
 
 class WriteBatch:
@@ -40,6 +40,7 @@ class WriteBatch:
         self._staging = home / ".staging" / self.write_id
         self._assets: dict[str, Asset] = {}
         self._recordings: list[tuple[Recording, Path, str, int]] = []
+        self._sha256: dict[str, str] = {}
         self._dataset_row: dict[str, Any] | None = None
         self._removals: list[str] = []
         self._done = False
@@ -70,6 +71,9 @@ class WriteBatch:
                 os.fsync(fh.fileno())
         except OSError as exc:
             raise StoreError(describe_os_error(exc, self._home)) from exc
+        # The hash lets 'store check' prove the file is the one committed (read from the page
+        # cache just written, so it costs little next to writing it).
+        self._sha256[str(rel)] = file_sha256(staged)
         self._recordings.append((rec, staged, str(rel), staged.stat().st_size))
 
     def remove_recording(self, recording_id: str) -> None:
@@ -241,7 +245,8 @@ class WriteBatch:
         executemany(
             con,
             "INSERT INTO recordings (id, asset_id, dataset, n_samples, time_base, "
-            "sample_rate_hz, start, path, bytes, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "sample_rate_hz, start, path, bytes, doc, sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.id,
@@ -254,6 +259,7 @@ class WriteBatch:
                     rel,
                     size,
                     r.model_dump_json(),
+                    self._sha256[rel],
                 )
                 for r, _, rel, size in self._recordings
             ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,3 +24,11 @@ def describe_os_error(exc: OSError, home: Path) -> str:
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return f"data directory {home} is not writable ({exc.strerror}); set SHOPFLOOR_HOME"
     return f"data directory {home}: {exc}"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

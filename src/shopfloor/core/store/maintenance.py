@@ -31,8 +31,7 @@ import pyarrow.parquet as pq
 from shopfloor.core.errors import StoreError
 from shopfloor.core.store.catalog import CATALOG_NAME, current_writer, now_iso, schema_version
 from shopfloor.core.store.codecs import COMPACT_CODEC, codec
-from shopfloor.core.store.io import executemany
-from shopfloor.core.store.registry import file_sha256
+from shopfloor.core.store.io import executemany, file_sha256
 from shopfloor.core.store.retention import NS, RetentionPolicy, merge
 from shopfloor.core.store.streams import Streams, to_ns
 
@@ -122,9 +121,15 @@ class Maintenance(Streams):
         """Verify every referenced file exists and is whole; list files nothing refers to."""
         report = CheckReport()
         referenced: set[str] = set()
-        for rid, rel, n in self._con.execute("SELECT id, path, n_samples FROM recordings"):
+        for rid, rel, n, sha in self._con.execute(
+            "SELECT id, path, n_samples, sha256 FROM recordings"
+        ).fetchall():
             referenced.add(rel)
             report.checked_files += 1
+            path = self.home / rel
+            if sha is not None and path.exists() and file_sha256(path) != sha:
+                report.problems.append(f"recording {rid!r}: {path} does not match its sha256")
+                continue
             try:
                 rows = pq.ParquetFile(self.home / rel).metadata.num_rows
             except (OSError, ValueError) as exc:
