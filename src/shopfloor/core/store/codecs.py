@@ -37,7 +37,7 @@ class Codec:
 
 def _f32_encode(x: FloatArray) -> tuple[bytes | memoryview, float | None]:
     # A view of the samples, not a copy: the writer hands it straight to the file.
-    return memoryview(np.ascontiguousarray(x, dtype="<f4")).cast("B"), None
+    return np.ascontiguousarray(x, dtype="<f4").data.cast("B"), None
 
 
 def _f32_decode(raw: bytes, n: int, _: float | None) -> FloatArray:
