@@ -127,6 +127,7 @@ class Store(Maintenance, EventLog, ModelRegistry, FleetRecords):
         return store
 
     def close(self) -> None:
+        self._stop_compaction()
         self._close_segments()
         self._con.close()
         if self._lock is not None:

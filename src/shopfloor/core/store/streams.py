@@ -293,9 +293,18 @@ class Streams(StoreHandle):
             if cached is not None:
                 cached.last_seq, cached.last_end_ns = s.last_seq, s.last_end_ns
         now_ns = to_ns(datetime.now(UTC))
-        for key in touched:
-            seg = self._segments[key]
-            if seg.size > SEGMENT_MAX_BYTES or now_ns - seg.opened_ns > SEGMENT_MAX_AGE_S * NS:
+        newest_day = {}
+        for asset_id, day in touched:
+            newest_day[asset_id] = max(day, newest_day.get(asset_id, day))
+        for key, seg in list(self._segments.items()):
+            # Full, old, or of a day this asset has moved past: only the appending writer
+            # seals, so a segment is never compacted while someone appends to it.
+            passed = key[0] in newest_day and key[1] < newest_day[key[0]]
+            if (
+                passed
+                or seg.size > SEGMENT_MAX_BYTES
+                or now_ns - seg.opened_ns > SEGMENT_MAX_AGE_S * NS
+            ):
                 self.seal_segment(seg.segment_id)
 
     def _commit_quality(self, quality: list[tuple[str, str, str, int | None, str]]) -> None:
