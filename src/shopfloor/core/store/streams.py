@@ -293,7 +293,7 @@ class Streams(StoreHandle):
             if cached is not None:
                 cached.last_seq, cached.last_end_ns = s.last_seq, s.last_end_ns
         now_ns = to_ns(datetime.now(UTC))
-        newest_day = {}
+        newest_day: dict[str, str] = {}
         for asset_id, day in touched:
             newest_day[asset_id] = max(day, newest_day.get(asset_id, day))
         for key, seg in list(self._segments.items()):
