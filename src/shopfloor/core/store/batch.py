@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from shopfloor.core.assets import Asset
 from shopfloor.core.errors import StoreError
 from shopfloor.core.recording import Recording, RecordingData
-from shopfloor.core.store.io import describe_os_error, executemany, file_sha256
+from shopfloor.core.store.io import describe_os_error, executemany, file_sha256, upsert_channels
 
 
 class WriteBatch:
@@ -186,26 +186,7 @@ class WriteBatch:
                 for a in assets
             ],
         )
-        # Channels no longer in the asset go; kept ones keep their source address, scale and
-        # offset (set through the fleet API, not by imports).
-        for a in assets:
-            keep = [c.id for c in a.channels]
-            marks = ", ".join("?" * len(keep))
-            con.execute(
-                f"DELETE FROM channels WHERE asset_id = ? AND id NOT IN ({marks})", [a.id, *keep]
-            )
-        executemany(
-            con,
-            "INSERT INTO channels (asset_id, id, quantity, unit, sample_rate_hz) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (asset_id, id) DO UPDATE SET "
-            "quantity = excluded.quantity, unit = excluded.unit, "
-            "sample_rate_hz = excluded.sample_rate_hz",
-            [
-                (a.id, c.id, c.quantity.value, c.unit, c.sample_rate_hz)
-                for a in assets
-                for c in a.channels
-            ],
-        )
+        upsert_channels(con, assets)
 
     def _remove_recordings(self, con: sqlite3.Connection) -> list[str]:
         paths = []
