@@ -27,6 +27,7 @@ rows with a masked channel are not learned. Channels never seen in training are 
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any, ClassVar
 
@@ -229,7 +230,7 @@ class PCAMonitor(StreamingMixin, AnomalyScorer):
         if total <= 0:
             return 1
         explained = np.cumsum(eigenvalues) / total
-        return int(min(np.searchsorted(explained, float(self.n_components)) + 1, d))
+        return min(int(np.searchsorted(explained, float(self.n_components))) + 1, d)
 
     # --- scoring -----------------------------------------------------------------------
 
@@ -257,8 +258,33 @@ class PCAMonitor(StreamingMixin, AnomalyScorer):
         return out
 
     def _score_one(self, x: dict[str, float]) -> float:
-        row = np.array([x.get(c, np.nan) for c in self.channels_], dtype=np.float64)
-        return float(self._score(row[None, :])[0])
+        if self._dirty:
+            self._refresh()
+        nan = math.nan
+        row = np.array([x.get(c, nan) for c in self.channels_], dtype=np.float64)
+        z = (row - self.mean_) / self.scale_
+        z[np.isnan(z)] = 0.0
+        t = z @ self.components_
+        # ‖z − P t‖² = ‖z‖² − ‖t‖² because the loadings are orthonormal: one product fewer.
+        q = max(float(z @ z - t @ t), 0.0)
+        t2 = float((t * t) @ self._inv_lam)
+        return max(t2 / self.t2_limit_, q / self.q_limit_)
+
+    def _validate_one(self, x: object) -> dict[str, float]:
+        # Same rules as the base (dict of str -> finite number or None/NaN), without the
+        # per-call tag lookup: this is the per-sample hot path of the live service.
+        if not isinstance(x, dict) or not x:
+            return super()._validate_one(x)
+        out: dict[str, float] = {}
+        for key, value in x.items():
+            try:
+                v = math.nan if value is None else float(value)
+            except (TypeError, ValueError):
+                return super()._validate_one(x)  # raises the base's named error
+            if not isinstance(key, str) or math.isinf(v):
+                return super()._validate_one(x)
+            out[key] = v
+        return out
 
     def statistics(self, x: object) -> pd.DataFrame:
         """T², Q and both divided by their limits, one row per input row."""

@@ -276,7 +276,7 @@ class DataQualityGuard(Transformer):
                         name,
                         n_rows=int(m[a : b + 1, j].sum()),
                     )
-        events.extend(self._time_events(aligned.index, event))
+        events.extend(self._time_events(pd.DatetimeIndex(aligned.index), event))
         cleaned = aligned.mask(bad)
         return GuardResult(
             cleaned, pd.DataFrame(bad, index=aligned.index, columns=self.channels_), events
@@ -288,7 +288,7 @@ class DataQualityGuard(Transformer):
         steps = np.diff(index.as_unit("ns").asi8) / 1e9
         for i in np.flatnonzero(steps > self.gap_factor * self.period_s_):
             check = "clock_jump" if steps[i] > self.clock_jump_s else "gap"
-            event(check, index[i], index[i + 1], None, seconds=float(steps[i]))
+            event(check, index[int(i)], index[int(i) + 1], None, seconds=float(steps[i]))
         if steps.size >= self.rate_window:
             med = pd.Series(steps).rolling(self.rate_window).median().to_numpy()
             ratio = med / self.period_s_
