@@ -17,11 +17,11 @@ from shopfloor.detection.alarms import PersistenceAlarm
 from shopfloor.detection.changepoint import CusumAlarm
 from shopfloor.detection.events import to_datetime_index
 from shopfloor.detection.forecast import ForecastResidualMonitor
-from shopfloor.detection.monitor import AnomalyMonitor
 from shopfloor.detection.pca import PCAMonitor, q_limit_jackson_mudholkar, t2_limit
 from shopfloor.detection.quality import DataQualityGuard
 from shopfloor.detection.similarity import SimilarityMonitor
 from shopfloor.detection.thresholds import POTThreshold, QuantileThreshold
+from shopfloor.pipelines.anomaly_monitor import AnomalyMonitor
 
 CHANNELS = ["flow", "pressure", "current", "vibration"]
 
@@ -272,3 +272,35 @@ def test_physical_limits_mask_impossible_values(
     result = monitor.detect(data)
     assert "out_of_range" in _checks(result)
     assert not result.events
+
+
+def test_conv_autoencoder_finds_the_fault() -> None:
+    pytest.importorskip("torch", reason="ConvAutoencoder needs the torch extra")
+    from shopfloor.detection.autoencoder import ConvAutoencoder
+
+    data = plant()
+    data.iloc[900:1000, 1] += 0.08
+    scorer = ConvAutoencoder(window=16, epochs=10)
+    result = AnomalyMonitor(scorer=scorer).fit(data.iloc[:600]).detect(data.iloc[600:])
+    assert result.scores.iloc[:15].isna().all()  # no full window yet: not scored
+    assert result.alarm.iloc[320:400].mean() > 0.5
+    assert result.alarm.iloc[20:250].sum() < 20
+
+
+def test_mode_awareness_tightens_normal_and_ignores_mode_changes() -> None:
+    from shopfloor.detection.modes import ModeAwareScorer
+
+    rng = np.random.default_rng(3)
+    n = 1200
+    speed = np.where((np.arange(n) // 150) % 2 == 0, 1000.0, 1500.0)
+    vibration = 1e-6 * speed**2 + rng.normal(0, 0.02, n)  # grows with speed squared
+    current = 0.004 * speed + rng.normal(0, 0.05, n)
+    index = pd.date_range("2024-06-01", periods=n, freq="s")
+    data = pd.DataFrame({"speed": speed + rng.normal(0, 2, n), "vibration": vibration,
+                         "current": current}, index=index)  # fmt: skip
+    data.iloc[1000:1100, 1] += 0.15  # a fault smaller than the gap between the modes
+    aware = ModeAwareScorer(mode_channels=["speed"], n_modes=2)
+    result = AnomalyMonitor(scorer=aware).fit(data.iloc[:600]).detect(data.iloc[600:])
+    assert set(aware.fit(data.iloc[:600]).modes(data.iloc[:600])) == {0, 1}
+    assert result.alarm.iloc[:400].sum() == 0  # two mode changes in there, no alarm
+    assert result.alarm.iloc[410:500].mean() > 0.8

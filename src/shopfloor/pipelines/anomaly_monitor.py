@@ -13,13 +13,13 @@ sets the false-alarm budget per step (``risk``) from the tail of those scores.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from shopfloor.core.base import AnomalyScorer, check_is_fitted
+from shopfloor.core.base import AnomalyScorer, Component, InstanceOf, Options, check_is_fitted
 from shopfloor.core.detection_roles import AlarmLogic, EventMaker, Threshold
 from shopfloor.core.errors import InputError
 from shopfloor.core.events import Event
@@ -56,8 +56,12 @@ class Detection:
         }
 
 
-class AnomalyMonitor:
+class AnomalyMonitor(Component):
     """Guard, scorer, threshold, alarm logic and event maker, fitted together.
+
+    A :class:`~shopfloor.core.base.Component` (so ``get_params``, ``clone`` and
+    :func:`shopfloor.core.persistence.save` work), whose ``fit`` takes a table indexed by
+    timestamps instead of a bare array: the guard and the events need the times.
 
     Parameters
     ----------
@@ -68,6 +72,15 @@ class AnomalyMonitor:
         None skips the data-quality checks (e.g. data already cleaned).
     events : EventMaker, default AlarmEvents()
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "scorer": [InstanceOf(AnomalyScorer), None],
+        "threshold": [InstanceOf(Threshold), None],
+        "alarm": [InstanceOf(AlarmLogic), None],
+        "guard": [InstanceOf(DataQualityGuard), Options(str, {"default"}), None],
+        "events": [InstanceOf(EventMaker), None],
+    }
+    _tags: ClassVar[dict[str, Any]] = {"iso_block": "detection", "multivariate": True}
 
     def __init__(
         self,
@@ -83,8 +96,9 @@ class AnomalyMonitor:
         self.guard = guard
         self.events = events
 
-    def fit(self, frame: pd.DataFrame) -> AnomalyMonitor:
+    def fit(self, frame: object, y: object = None) -> Self:
         """Learn normal behaviour from a healthy period (table indexed by timestamps)."""
+        self._validate_params()
         if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
             raise InputError("the healthy period must be a table indexed by timestamps")
         if len(frame) < 10:
@@ -104,6 +118,8 @@ class AnomalyMonitor:
             self.guard_.fit(train)
             train = self.guard_.check(train).frame
         self.channels_: list[str] = [str(c) for c in train.columns]
+        self.n_features_in_: int = len(self.channels_)
+        self.feature_names_in_: list[str] = list(self.channels_)
         self.scorer_.fit(train)
         self.threshold_.fit(self.scorer_.score_samples(train))
         self.alarm_.fit([0.0])
