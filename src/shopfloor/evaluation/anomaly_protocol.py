@@ -126,21 +126,26 @@ def split_runs(runs: Sequence[LabelledRun], train_rows: int = 400) -> list[Split
 
 def evaluate_alarms(
     splits: Sequence[Split],
-    detect: Callable[[pd.DataFrame, pd.DataFrame], pd.Series],
+    detect: Callable[[pd.DataFrame, pd.DataFrame], pd.Series | tuple[pd.Series, pd.Series]],
     window_s: float = 60.0,
 ) -> dict[str, Any]:
-    """Run ``detect(train, test) -> 0/1 alarm series on test.index`` on each split and score
-    it: outlier F1/FAR/MAR and changepoint NAB (profiles, missed, false positives)."""
-    alarms = []
+    """Run ``detect(train, test)`` on each split and score it: outlier F1/FAR/MAR and
+    changepoint NAB (profiles, missed, false positives).
+
+    ``detect`` returns the 0/1 alarm series on ``test.index``; the predicted changepoints are
+    then its edges (SKAB's rule). It may instead return ``(alarm, changepoints)`` for a
+    detector that estimates changepoints itself.
+    """
+    alarms, cps = [], []
     for s in splits:
-        alarm = detect(s.train, s.test)
+        found = detect(s.train, s.test)
+        alarm, cp = found if isinstance(found, tuple) else (found, None)
         if not alarm.index.equals(s.test.index):
             raise InputError(f"{s.name}: the detector's alarms are not on the test rows")
         alarms.append(alarm.astype(np.float64))
+        cps.append(changepoints_from_alarms(alarms[-1]) if cp is None else cp.astype(np.float64))
     outl = outlier_metrics([s.anomaly for s in splits], alarms)
-    nab = nab_score(
-        [s.changepoint for s in splits], [changepoints_from_alarms(a) for a in alarms], window_s
-    )
+    nab = nab_score([s.changepoint for s in splits], cps, window_s)
     return {
         **outl.rounded(),
         **nab.rounded(),

@@ -5,9 +5,12 @@ is fitted on a stated healthy period; :meth:`AnomalyMonitor.detect` then returns
 timestamped table, the scores, the threshold, the alarms, per-channel contributions and the
 events (anomaly events plus data-quality events), with every timestamp kept.
 
-The threshold is calibrated on the scores of the healthy period itself; the default scorer's
-score is a ratio to its own statistical control limits, and the default POT threshold then
-sets the false-alarm budget per step (``risk``) from the tail of those scores.
+The threshold is calibrated on scores of the healthy period, where the false-alarm budget per
+step (``risk`` of the default POT threshold) is set. ``calibration="in_sample"`` (default)
+scores the rows the scorer was fitted on; ``"holdout"`` fits the scorer on the first 75 % of
+the healthy period, calibrates the threshold on its scores of the last 25 % (rows it has not
+seen, later in time, so drift and over-fitting show), then refits the scorer on the whole
+period: in-sample scores understate the tail a new observation will have.
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ class AnomalyMonitor(Component):
     guard : DataQualityGuard or None, default DataQualityGuard()
         None skips the data-quality checks (e.g. data already cleaned).
     events : EventMaker, default AlarmEvents()
+    calibration : {"in_sample", "holdout"}, default "in_sample"
+        Which scores of the healthy period calibrate the threshold (see the module notes).
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -79,6 +84,7 @@ class AnomalyMonitor(Component):
         "alarm": [InstanceOf(AlarmLogic), None],
         "guard": [InstanceOf(DataQualityGuard), Options(str, {"default"}), None],
         "events": [InstanceOf(EventMaker), None],
+        "calibration": [Options(str, {"in_sample", "holdout"})],
     }
     _tags: ClassVar[dict[str, Any]] = {"iso_block": "detection", "multivariate": True}
 
@@ -89,12 +95,14 @@ class AnomalyMonitor(Component):
         alarm: AlarmLogic | None = None,
         guard: DataQualityGuard | str | None = "default",
         events: EventMaker | None = None,
+        calibration: str = "in_sample",
     ) -> None:
         self.scorer = scorer
         self.threshold = threshold
         self.alarm = alarm
         self.guard = guard
         self.events = events
+        self.calibration = calibration
 
     def fit(self, frame: object, y: object = None) -> Self:
         """Learn normal behaviour from a healthy period (table indexed by timestamps)."""
@@ -120,8 +128,14 @@ class AnomalyMonitor(Component):
         self.channels_: list[str] = [str(c) for c in train.columns]
         self.n_features_in_: int = len(self.channels_)
         self.feature_names_in_: list[str] = list(self.channels_)
-        self.scorer_.fit(train)
-        self.threshold_.fit(self.scorer_.score_samples(train))
+        if self.calibration == "holdout":
+            cut = round(0.75 * len(train))
+            self.scorer_.fit(train.iloc[:cut])
+            self.threshold_.fit(self.scorer_.score_samples(train.iloc[cut:]))
+            self.scorer_.fit(train)
+        else:
+            self.scorer_.fit(train)
+            self.threshold_.fit(self.scorer_.score_samples(train))
         self.alarm_.fit([0.0])
         return self
 
