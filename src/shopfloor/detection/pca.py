@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -52,6 +53,7 @@ __all__ = ["PCAMonitor", "q_limit_jackson_mudholkar", "t2_limit"]
 _EIG_FLOOR = 1e-9
 
 
+@lru_cache(maxsize=256)
 def t2_limit(n_rows: int, n_components: int, alpha: float) -> float:
     """Upper control limit of T² for a *new* observation (Tracy, Young & Mason 1992).
 
@@ -63,6 +65,12 @@ def t2_limit(n_rows: int, n_components: int, alpha: float) -> float:
         return float(stats.chi2.ppf(1.0 - alpha, k))
     f = float(stats.f.ppf(1.0 - alpha, k, n - k))
     return k * (n - 1) * (n + 1) / (n * (n - k)) * f
+
+
+@lru_cache(maxsize=64)
+def _normal_quantile(p: float) -> float:
+    # scipy's ppf costs ~50 µs; the live update calls this after every learned row
+    return float(stats.norm.ppf(p))
 
 
 def q_limit_jackson_mudholkar(residual_eigenvalues: FloatArray, alpha: float) -> float:
@@ -77,7 +85,7 @@ def q_limit_jackson_mudholkar(residual_eigenvalues: FloatArray, alpha: float) ->
     if theta1 <= 0.0 or theta2 <= 0.0:
         return 1e-12
     h0 = 1.0 - 2.0 * theta1 * theta3 / (3.0 * theta2**2)
-    c = float(stats.norm.ppf(1.0 - alpha))
+    c = _normal_quantile(1.0 - alpha)
     if h0 <= 0.0:  # heavy-tailed residual spectrum: fall back to the weighted chi-square
         g, h = theta2 / theta1, theta1**2 / theta2
         return float(g * stats.chi2.ppf(1.0 - alpha, h))
