@@ -304,3 +304,11 @@ def test_mode_awareness_tightens_normal_and_ignores_mode_changes() -> None:
     assert set(aware.fit(data.iloc[:600]).modes(data.iloc[:600])) == {0, 1}
     assert result.alarm.iloc[:400].sum() == 0  # two mode changes in there, no alarm
     assert result.alarm.iloc[410:500].mean() > 0.8
+
+
+def test_roles_are_discoverable_by_kind() -> None:
+    from shopfloor.core.discovery import all_components
+
+    assert ("POTThreshold", POTThreshold) in all_components("threshold")
+    assert ("PersistenceAlarm", PersistenceAlarm) in all_components("alarm_logic")
+    assert ("PCAMonitor", PCAMonitor) in all_components("streaming")
