@@ -457,6 +457,9 @@ def _applicable(component: Component, tags: Tags) -> Iterator[Callable[[Componen
         yield check_channels_appear_vanish
         if isinstance(component, AnomalyScorer) and tags.streaming_matches_batch:
             yield check_streaming_matches_batch
+    from shopfloor.testing.prognostics import prognostics_checks
+
+    yield from prognostics_checks(component)
 
 
 def iter_checks(component: Component) -> Iterator[Check]:
