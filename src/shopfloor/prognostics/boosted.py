@@ -129,4 +129,7 @@ class GradientBoostedRUL(ConformalRULPredictor):
         return np.asarray(model.predict(design[rows]), dtype=np.float64)
 
     def _unit_notes(self, seq: UnitSequences) -> dict[float, tuple[str, ...]]:
-        return short_history_notes(seq, self.window)
+        notes = short_history_notes(seq, self.window)
+        for unit, extra in self._cap_notes(seq).items():
+            notes[unit] = notes.get(unit, ()) + extra
+        return notes

@@ -181,6 +181,22 @@ class ConformalRULPredictor(RULPredictor):
         design = self._design(seq)
         return self._predict_model(self.model_, design, np.arange(seq.units.size))
 
+    def _cap_notes(self, seq: UnitSequences) -> dict[float, tuple[str, ...]]:
+        """Units whose estimate sits at the target cap: the model can only say "at least"."""
+        if self.rul_cap is None:
+            return {}
+        point = self._predict_point(seq)[seq.last_rows]
+        cap = float(self.rul_cap)
+        # within 10 % of the cap the estimate means "healthy so far", not a count of steps
+        return {
+            float(u): (
+                f"estimate near the {cap:g}-step cap of the learned target: read it as "
+                f"'at least about {cap:g} steps'; the model cannot tell more",
+            )
+            for u, p in zip(seq.unit_ids, point, strict=True)
+            if p >= 0.9 * cap
+        }
+
     def _predict_quantiles(self, seq: UnitSequences, levels: FloatArray) -> FloatArray:
         point = np.maximum(self._predict_point(seq), 0.0)
         out: FloatArray = self.calibration_.quantiles(point, levels)

@@ -172,7 +172,10 @@ class ConvRUL(ConformalRULPredictor):
         return np.asarray(pred * self._scale(), dtype=np.float64)
 
     def _unit_notes(self, seq: UnitSequences) -> dict[float, tuple[str, ...]]:
-        return short_history_notes(seq, self.window)
+        notes = short_history_notes(seq, self.window)
+        for unit, extra in self._cap_notes(seq).items():
+            notes[unit] = notes.get(unit, ()) + extra
+        return notes
 
 
 def _build(n_inputs: int, width: int, dropout: float) -> Any:
