@@ -382,6 +382,10 @@ class RULPredictor(Predictor):
         upper = np.maximum(bounds[:, 1], point)
         return np.column_stack([lower, upper])
 
+    def _interval_method(self) -> str:
+        """How the intervals are made, in words (may depend on parameters)."""
+        return self.interval_method
+
     def _unit_notes(self, seq: UnitSequences) -> dict[float, tuple[str, ...]]:
         """Fallbacks taken per unit, in words (e.g. a history shorter than the window)."""
         return {}
@@ -415,7 +419,7 @@ class RULPredictor(Predictor):
                     lower=float(interval[row, 0]),
                     upper=float(interval[row, 1]),
                     level=1.0 - float(alpha),
-                    method=self.interval_method,
+                    method=self._interval_method(),
                     model=repr(self),
                     time_unit=time_unit,
                     quantiles={float(q): float(v) for q, v in zip(levels, quant[row], strict=True)},

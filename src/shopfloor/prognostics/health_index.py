@@ -33,9 +33,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from shopfloor.core.base import FloatArray, Interval
+from shopfloor.core.base import FloatArray, Interval, Options
 from shopfloor.core.errors import InputError
 from shopfloor.core.prognostics import RULPredictor, UnitSequences
+from shopfloor.prognostics.conformal import NormalisedScores, grouped_folds
 
 __all__ = ["HealthIndexRUL", "first_prediction_time", "health_index"]
 
@@ -86,6 +87,11 @@ class HealthIndexRUL(RULPredictor):
         HI at failure (log amplitude ratio); None: learned from the run-to-failure units.
     n_draws:
         Monte Carlo draws per row for the RUL distribution.
+    calibration:
+        ``"conformal"``: intervals from unit-grouped cross-conformal calibration of the point
+        estimate over the training units (as the fleet models do; the model is then only as
+        sure as its errors on held-out units say); ``"bayes"``: the posterior quantiles as they
+        are (they ignore that the degradation model itself may be wrong).
     random_state:
         Seed of the draws.
     """
@@ -97,6 +103,7 @@ class HealthIndexRUL(RULPredictor):
         "fpt_consecutive": [Interval(int, 1, None)],
         "failure_threshold": [Interval(float, 0, None, closed="neither"), None],
         "n_draws": [Interval(int, 10, None)],
+        "calibration": [Options(str, {"conformal", "bayes"})],
         "random_state": [Interval(int, 0, None), None],
     }
     interval_method: ClassVar[str] = (
@@ -112,6 +119,7 @@ class HealthIndexRUL(RULPredictor):
         fpt_consecutive: int = 3,
         failure_threshold: float | None = None,
         n_draws: int = 2000,
+        calibration: str = "conformal",
         random_state: int | None = None,
     ) -> None:
         self.hi_channels = hi_channels
@@ -120,11 +128,20 @@ class HealthIndexRUL(RULPredictor):
         self.fpt_consecutive = fpt_consecutive
         self.failure_threshold = failure_threshold
         self.n_draws = n_draws
+        self.calibration = calibration
         self.random_state = random_state
 
     @classmethod
     def _contract_params(cls) -> list[dict[str, Any]]:
         return [{"hi_channels": ("c0",), "baseline_steps": 10, "n_draws": 200}]
+
+    def _interval_method(self) -> str:
+        if getattr(self, "conformal_", None) is not None:
+            return (
+                "cross-conformal over whole training units, normalised by the error scale at "
+                "the predicted RUL (point: posterior median of the degradation model)"
+            )
+        return self.interval_method
 
     # --- per unit -----------------------------------------------------------------------
 
@@ -200,6 +217,35 @@ class HealthIndexRUL(RULPredictor):
             ]
         )
         self.calibration_folds_: list[tuple[FloatArray, FloatArray]] = []
+        self.conformal_: NormalisedScores | None = None
+        if self.calibration == "conformal":
+            self._calibrate(seq, rul)
+
+    def _calibrate(self, seq: UnitSequences, rul: FloatArray) -> None:
+        """Cross-conformal scores of the point estimate over folds of whole training units."""
+        from sklearn.base import clone
+
+        ids = np.unique(seq.units)
+        if ids.size < 3:
+            return  # too few units to hold any out: the Bayesian intervals stay
+        seed = 0 if self.random_state is None else int(self.random_state)
+        folds = grouped_folds(seq.units, min(5, int(ids.size)), 0.2, seed)
+        oof = np.full(rul.size, np.nan)
+        for train_units, cal_units in folds:
+            rows = np.isin(seq.units, train_units)
+            sub = clone(self).set_params(calibration="bayes")
+            frame = np.column_stack([seq.units, seq.time, seq.values])
+            try:
+                sub.fit(frame[rows], rul[rows])
+            except InputError:
+                continue  # no degradation among these units: this fold cannot calibrate
+            cal = np.isin(seq.units, cal_units)
+            oof[cal] = sub.predict(frame[cal])
+        done = ~np.isnan(oof)
+        if np.unique(seq.units[done]).size < 2:
+            return
+        self.conformal_ = NormalisedScores.calibrate(rul[done], oof[done], seq.units[done])
+        self.calibration_folds_ = [(tr.copy(), ca.copy()) for tr, ca in folds]
 
     # --- prediction ---------------------------------------------------------------------
 
@@ -279,6 +325,10 @@ class HealthIndexRUL(RULPredictor):
         return np.asarray(np.median(self._all_samples(seq), axis=1), dtype=np.float64)
 
     def _predict_quantiles(self, seq: UnitSequences, levels: FloatArray) -> FloatArray:
+        if self.conformal_ is not None:
+            point = np.maximum(self._predict_point(seq), 0.0)
+            out: FloatArray = self.conformal_.quantiles(point, levels)
+            return out
         q = np.quantile(self._all_samples(seq), levels, axis=1).T
         return np.asarray(np.maximum.accumulate(q, axis=1), dtype=np.float64)
 
