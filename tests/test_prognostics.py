@@ -180,3 +180,49 @@ def test_boosted_pinned_output() -> None:
     assert life.at_time == 118.0  # it failed at its last row: true RUL 0
     # pinned for seed 0 (LightGBM deterministic mode)
     assert (life.lower, life.point, life.upper) == pytest.approx((0.0, 7.0295030, 50.837563))
+
+
+# --- health index (no run-to-failure labels needed at prediction) ---------------------------
+
+
+def test_health_index_and_first_prediction_time_on_a_known_onset() -> None:
+    from shopfloor.prognostics.health_index import first_prediction_time, health_index
+
+    rng = np.random.default_rng(0)
+    n, onset = 400, 250
+    rms = 0.5 * np.exp(rng.normal(0, 0.03, (n, 2)))
+    rms[onset:, 0] *= np.exp(0.02 * np.arange(n - onset))  # one axis starts to degrade
+    hi = health_index(rms, 50)
+    assert abs(np.median(hi[:50])) < 0.02  # the baseline is the unit's own start
+    fpt = first_prediction_time(hi, 50, 3.0, 3)
+    assert fpt is not None
+    assert onset <= fpt <= onset + 15
+    assert first_prediction_time(hi[:onset], 50, 3.0, 3) is None
+
+
+def test_health_index_model_rejects_non_positive_amplitudes() -> None:
+    from shopfloor.prognostics.health_index import HealthIndexRUL
+
+    x = degradation_fleet(6, 0)
+    model = HealthIndexRUL(hi_channels=("c0",), baseline_steps=10, random_state=0).fit(x)
+    bad = x.copy()
+    bad.loc[3, "c0"] = -1.0
+    with pytest.raises(InputError, match="must be positive amplitudes"):
+        model.predict(bad)
+    with pytest.raises(InputError, match=r"channels \['c1'\] not in the input"):
+        HealthIndexRUL(hi_channels=("c1",)).fit(x.drop(columns=["c1"]))
+
+
+def test_health_index_model_quality_and_fallback_notes() -> None:
+    from shopfloor.prognostics.health_index import HealthIndexRUL
+
+    model = HealthIndexRUL(hi_channels=("c0",), baseline_steps=10, random_state=0)
+    model.fit(degradation_fleet(20, 1))
+    test = degradation_fleet(10, 2)
+    truth = run_to_failure_rul(as_unit_sequences(test))
+    late = truth <= 40  # well after the onset: the exponential trend is clear
+    err = model.predict(test)[late] - truth[late]
+    assert np.sqrt(np.mean(err**2)) < 20.0  # lives are 60-140 steps
+    young = test[test.time <= 8]  # shorter than the baseline
+    notes = model.remaining_life(young)[0].notes
+    assert "not more than the 10-row baseline" in notes[0]
