@@ -127,3 +127,45 @@ def test_saved_model_round_trip(files: dict[str, Path], tmp_path: Path) -> None:
     code, again, _ = _run(str(files["test"]), "--model-file", str(model), "--trust")
     assert code == 0
     assert again["estimates"] == first["estimates"]
+
+
+def _cmapss_like(n_units: int, seed: int) -> np.ndarray:
+    """A C-MAPSS-format table (unit, cycle, 3 settings, 21 sensors) with one degrading
+    sensor (s2) and noise elsewhere."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for unit in range(1, n_units + 1):
+        life = int(rng.integers(60, 140))
+        t = np.arange(1, life + 1, dtype=np.float64)
+        block = rng.normal(0.0, 1.0, (life, 24))
+        block[:, 4] = 642.0 + 3.0 * np.exp(3.0 * t / life) + rng.normal(0, 0.2, life)
+        rows.append(np.column_stack([np.full(life, unit), t, block]))
+    return np.vstack(rows)
+
+
+def test_asset_from_the_store_and_save_keeps_the_estimate(tmp_path: Path) -> None:
+    from shopfloor.core.prognostics import RemainingLife
+    from shopfloor.core.recording import RecordingData
+    from shopfloor.core.store import Store
+    from shopfloor.datasets.cmapss import engine_records
+
+    train = tmp_path / "train_FD001.txt"
+    np.savetxt(train, _cmapss_like(12, 0), fmt="%.4f")
+    test = _cmapss_like(1, 1)[:-25]  # cut 25 cycles before failure
+    home = tmp_path / "home"
+    with Store.open(home) as store, store.batch("cmapss") as batch:
+        for record in engine_records("FD001", "test", test, path=tmp_path / "t.txt", rul=[25.0]):
+            if isinstance(record, RecordingData):
+                batch.add_recording(record)
+            else:
+                batch.add_asset(record)
+        batch.set_dataset(version="test", source="generated")
+    asset = "cmapss-FD001-test-001"
+    code, doc, output = _run(asset, "--train", str(train), "--save", "--home", str(home))
+    assert code == 0, output
+    estimates = doc["estimates"]
+    assert isinstance(estimates, list)
+    assert estimates[0]["asset"] == asset
+    with Store.open(home, read_only=True) as store:
+        (event,) = store.events(asset_id=asset)
+    assert RemainingLife.from_event(event).point == pytest.approx(estimates[0]["point"])

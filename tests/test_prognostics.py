@@ -226,3 +226,14 @@ def test_health_index_model_quality_and_fallback_notes() -> None:
     young = test[test.time <= 8]  # shorter than the baseline
     notes = model.remaining_life(young)[0].notes
     assert "not more than the 10-row baseline" in notes[0]
+
+
+def test_remaining_life_is_kept_in_the_store_as_a_prediction_event(store) -> None:  # type: ignore[no-untyped-def]
+    life = RemainingLife(
+        "pump-7", "bearing", 120.0, 30.0, 12.0, 55.0, 0.9, "conformal", "M()", notes=("n",)
+    )
+    store.add_events([life.to_event("test")])
+    (event,) = store.events(asset_id="pump-7")
+    assert event.kind == "prediction"
+    assert "remaining life 30 cycles" in event.summary
+    assert RemainingLife.from_event(event) == life

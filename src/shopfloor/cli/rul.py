@@ -212,6 +212,10 @@ def rul(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Save a PNG of the first unit's trajectory.")
     ] = None,
+    save: Annotated[
+        bool,
+        typer.Option("--save", help="Keep the estimate in the store (asset targets only)."),
+    ] = False,
     home: HomeOption = None,
     json_out: JsonOption = False,
     debug: DebugOption = False,
@@ -259,6 +263,15 @@ def rul(
             plot_trajectory(plot, first, model, alpha, lives[0])
         names = {} if path.exists() else {1.0: target}
         records = [_named(life, names) for life in lives]
+        if save:
+            if path.exists():
+                raise InputError("--save keeps estimates of store assets; TARGET is a file")
+            from dataclasses import replace
+
+            from shopfloor.core.store import Store
+
+            with Store.open(settings_for(home).home) as store:
+                store.add_events([replace(lives[0], asset=target).to_event("shopfloor rul")])
         at_risk = [r for r in records if horizon is not None and r["lower"] <= horizon]
         code = ExitCode.FINDING if at_risk else ExitCode.OK
         out.emit(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,9 @@ import pandas as pd
 
 from shopfloor.core.base import FloatArray, Predictor, check_is_fitted, get_tags
 from shopfloor.core.errors import InputError
+
+if TYPE_CHECKING:
+    from shopfloor.core.events import Event
 
 __all__ = [
     "RULPredictor",
@@ -252,6 +255,46 @@ class RemainingLife:
     def failure_time(self) -> float:
         """Predicted time of failure, ``at_time + point``, in ``time_unit``."""
         return self.at_time + self.point
+
+    def to_event(self, source: str = "") -> Event:
+        """The estimate as a stored prediction event (kind ``prediction``), evidence = this
+        record; ``start`` is when the estimate was made (wall clock, UTC)."""
+        from datetime import UTC, datetime
+
+        from shopfloor.core.events import Event, EventKind, Severity
+
+        return Event(
+            asset_id=self.asset,
+            kind=EventKind.PREDICTION,
+            start=datetime.now(UTC),
+            severity=Severity.INFO,
+            summary=(
+                f"remaining life {self.point:.0f} {self.time_unit} "
+                f"({self.level:.0%} interval {self.lower:.0f}-{self.upper:.0f}) at "
+                f"{self.at_time:g} {self.time_unit}"
+            ),
+            evidence=self.to_dict(),
+            source=source or self.model,
+        )
+
+    @classmethod
+    def from_event(cls, event: Event) -> RemainingLife:
+        """The record a prediction event holds."""
+        e = dict(event.evidence)
+        return cls(
+            asset=str(e["asset"]),
+            component=str(e["component"]),
+            at_time=float(e["at_time"]),
+            point=float(e["point"]),
+            lower=float(e["lower"]),
+            upper=float(e["upper"]),
+            level=float(e["level"]),
+            method=str(e["method"]),
+            model=str(e["model"]),
+            time_unit=str(e["time_unit"]),
+            quantiles={float(k): float(v) for k, v in dict(e["quantiles"]).items()},
+            notes=tuple(str(n) for n in e["notes"]),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
