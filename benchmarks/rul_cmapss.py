@@ -182,7 +182,14 @@ def main() -> None:
     )
     parser.add_argument("--cnn-seeds", type=int, default=3)
     parser.add_argument("--out", default="rul_cmapss")
+    parser.add_argument(
+        "--rewrite-md", action="store_true", help="Only rewrite the .md from the saved .json."
+    )
     args = parser.parse_args()
+    if args.rewrite_md:
+        doc = json.loads((RESULTS / f"{args.out}.json").read_text(encoding="utf-8"))
+        (RESULTS / f"{args.out}.md").write_text(markdown(doc), encoding="utf-8")
+        return
 
     spec = get_dataset("cmapss")
     settings = get_settings()
@@ -283,7 +290,8 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         f"Created {doc['created']}, shopfloor {doc['shopfloor_version']}. Command: "
         "`./sf bench rul_cmapss`. Mean ± standard deviation over "
-        f"{doc['protocol']['seeds']} seeds; last cycle of each test engine; one thread on a "
+        f"{doc['protocol']['seeds']} seeds (CNN: {doc['protocol'].get('cnn_seeds', '-')}); "
+        "last cycle of each test engine; one thread on a "
         "shared 2-core machine (times indicative). No setting was chosen on the test set.",
         "",
         "## Capped truth (min(RUL, 125)), as papers report",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shopfloor.core.base import RULPredictor as ExportedRULPredictor
 from shopfloor.core.errors import InputError
@@ -237,3 +239,28 @@ def test_remaining_life_is_kept_in_the_store_as_a_prediction_event(store) -> Non
     assert event.kind == "prediction"
     assert "remaining life 30 cycles" in event.summary
     assert RemainingLife.from_event(event) == life
+
+
+@given(
+    lengths=st.lists(st.integers(1, 12), min_size=1, max_size=6),
+    swap=st.integers(0, 10_000),
+    seed=st.integers(0, 1000),
+)
+@settings(max_examples=60, deadline=None)
+def test_unit_sequences_accept_valid_and_refuse_time_going_back(
+    lengths: list[int], swap: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    units = np.repeat(np.arange(1.0, len(lengths) + 1), lengths)
+    time = np.concatenate([np.cumsum(rng.uniform(0.1, 5.0, n)) for n in lengths])
+    arr = np.column_stack([units, time, rng.normal(size=(units.size, 2))])
+    seq = as_unit_sequences(arr)
+    assert seq.unit_ids.tolist() == list(np.arange(1.0, len(lengths) + 1))
+    np.testing.assert_array_equal(seq.to_array(), arr)
+    assert (run_to_failure_rul(seq) >= 0).all()
+    inner = [i for i in range(1, units.size) if units[i] == units[i - 1]]
+    if inner:
+        i = inner[swap % len(inner)]
+        arr[i, 1] = arr[i - 1, 1]  # a repeated (not increasing) counter value
+        with pytest.raises(InputError, match="non-monotone"):
+            as_unit_sequences(arr)
