@@ -183,6 +183,9 @@ def main() -> None:
     parser.add_argument("--cnn-seeds", type=int, default=3)
     parser.add_argument("--out", default="rul_cmapss")
     parser.add_argument(
+        "--merge", action="store_true", help="Keep the other models already in the results."
+    )
+    parser.add_argument(
         "--rewrite-md", action="store_true", help="Only rewrite the .md from the saved .json."
     )
     args = parser.parse_args()
@@ -213,11 +216,16 @@ def main() -> None:
                     f"{r['width_90']:.1f} train {r['train_seconds']:.0f} s"
                 )
             results[name][subset] = {"runs": runs, "summary": summarise(runs)}
-        write({k: v for k, v in results.items() if v}, args)
+        done = {k: v for k, v in results.items() if v}
+        if args.merge:  # add to the models already in the results file
+            path = RESULTS / f"{args.out}.json"
+            saved = json.loads(path.read_text(encoding="utf-8"))["models"]
+            done = {**{k: v for k, v in saved.items() if k not in done}, **done}
+        write(done, args)
 
 
 def write(results: dict[str, Any], args: argparse.Namespace) -> None:
-    main_model = "boosted" if "boosted" in results else args.models[0]
+    main_model = "boosted" if "boosted" in results else next(iter(results))
     res = results[main_model]
     headline: dict[str, Any] = {}
     for subset in SUBSETS:

@@ -19,7 +19,7 @@ offers a distribution as well as a point: :meth:`RULPredictor.predict_quantiles`
 
 >>> import numpy as np
 >>> seq = as_unit_sequences(np.array([[1, 1, 0.5], [1, 2, 0.6], [2, 1, 0.4]]))
->>> seq.units.tolist(), seq.channels
+>>> seq.unit_ids.tolist(), seq.channels
 ([1.0, 2.0], ['c0'])
 >>> run_to_failure_rul(seq).tolist()
 [1.0, 0.0, 0.0]
