@@ -295,6 +295,28 @@ class CabinPlant:
         self._i = stop
         return self._last_obs, self.done
 
+    def preview(self, command: Command, seconds: int) -> tuple[FloatArray, FloatArray]:
+        """Run ``command`` for ``seconds`` from the current state without committing: the cabin
+        temperature (°C) and HVAC electric power (W) per second. Only the oracle uses this."""
+        stop = min(self._i + int(seconds), self.n - 1)
+        if stop <= self._i:
+            return np.zeros(0), np.zeros(0)
+        veh = _deepcopy(self._veh)
+        hvac = veh["hvac"][_HVAC]
+        hvac["te_set_cab_kelvin"] = float(command.setpoint_c) + KELVIN
+        fs = self._fastsim
+        sim = fs.SimDrive(
+            fs.Vehicle.from_dict(veh), fs.Cycle.from_dict(_slice_cycle(self._cycle, self._i, stop))
+        )
+        sim.run_once()
+        out = sim.to_dict()["veh"]
+        hv = out["hvac"][_HVAC]["history"]
+        cab = np.asarray(out["cabin"]["LumpedCabin"]["history"]["temperature_kelvin"][1:]) - KELVIN
+        power = np.asarray(hv["pwr_aux_for_cab_hvac_watts"][1:], dtype=float) + np.asarray(
+            hv["pwr_aux_for_res_hvac_watts"][1:], dtype=float
+        )
+        return np.asarray(cab, dtype=float), power
+
     # ---------------------------------------------------------------- observation
     def _observe_initial(self) -> dict[str, float]:
         v = self._veh
