@@ -75,13 +75,14 @@ def test_choose_states_its_fallback_when_nothing_qualifies() -> None:
 def test_logs_round_trip_through_the_import_path(tmp_path: Path) -> None:
     paths = record_logs("bolt", tmp_path / "logs", ambients=(5.0,), cycles=("hwfet",))
     assert [p.name for p in paths] == [
-        "EV-bolt-HVAC.hwfet.+5C.stock.csv",
-        "EV-bolt-HVAC.hwfet.+5C.excited.csv",
+        "hwfet.p5C.stock.csv",
+        "hwfet.p5C.excited.csv",
     ]
     with Store.open(tmp_path / "home") as store:
         ids = import_logs(paths, store)
         log = logs_from_store(store, ids)
         assert store.asset("EV-bolt-HVAC").kind == "other"
+        assert ids == ["EV-bolt-HVAC.hwfet.p5C.stock", "EV-bolt-HVAC.hwfet.p5C.excited"]
     raw = pd.read_csv(paths[1])
     stored = log[log["run"] == ids[1]]
     np.testing.assert_allclose(stored["cabin_temp"], raw["cabin_temp"])

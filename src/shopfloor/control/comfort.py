@@ -2,8 +2,8 @@
 
 The cabin is comfortable within ``setpoint ± band`` (°C, K). Every controller gets the same
 warm-up allowance: the time the stock controller needs to bring the cabin into the band from its
-soak temperature on the same run. After that, the discomfort integral counts K·h outside the
-band, and the share of time outside the band is reported beside it.
+soak temperature on the same run (none, if stock never gets there). After that, the discomfort
+integral counts K·h outside the band, and the share of time outside the band is reported.
 """
 
 from __future__ import annotations

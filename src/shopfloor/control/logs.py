@@ -79,7 +79,9 @@ def record_logs(
     jobs = [(c, a, e) for c in cycles for a in ambients for e in (False, True)]
     paths = []
     for k, (cycle, amb, excite) in enumerate(jobs):
-        name = f"{_asset_id(vehicle)}.{cycle}.{amb:+.0f}C.{'excited' if excite else 'stock'}"
+        # ids allow [A-Za-z0-9_.-]: below zero is "m", above "p" (m15C = -15 °C)
+        sign = "m" if amb < 0 else "p"
+        name = f"{cycle}.{sign}{abs(amb):.0f}C.{'excited' if excite else 'stock'}"
         if progress is not None:
             progress(k, len(jobs), name)
         log = drive(plant, cycle, amb, Excitation(seed=k) if excite else None)
