@@ -69,9 +69,10 @@ def _saving(base: float, new: float) -> float:
 
 def _capture(mpc: float, oracle: float) -> float:
     """Share of the oracle's saving shopfloor captured, %; an oracle saving under 1 % counts as
-    fully captured when shopfloor is within 0.5 percentage points of it."""
+    fully captured when shopfloor is within 0.5 percentage points of it, and otherwise is
+    measured against a 1 % saving (so a near-zero oracle does not blow the ratio up)."""
     if oracle < 1.0:
-        return 100.0 if mpc >= oracle - 0.5 else 100.0 * mpc / max(oracle, 1e-9)
+        return 100.0 if mpc >= oracle - 0.5 else 100.0 * mpc / 1.0
     return 100.0 * mpc / oracle
 
 
