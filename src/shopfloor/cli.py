@@ -254,7 +254,7 @@ def diagnose(
     )
     store = None
     try:
-        if (settings.home / "shopfloor.duckdb").exists():
+        if Store.exists(settings.home):
             store = Store.open(settings.home, read_only=True)
         result, where = diagnose_target(req, store)
         if plot is not None:
