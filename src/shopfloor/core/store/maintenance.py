@@ -198,14 +198,18 @@ class Maintenance(Streams):
         return report
 
     def compact(self, *, now: datetime | int | None = None) -> int:
-        """Seal open segments of past days, then compact every segment out of the ring buffer."""
+        """Compact every segment whose blocks have all left the ring buffer; returns how many."""
         self._require_writer()
         now_ns = to_ns(now if now is not None else datetime.now(UTC))
         policy = self.retention()
         horizon = now_ns - round(policy.ring_minutes * 60 * NS)
         today = datetime.fromtimestamp(now_ns / NS, tz=UTC).date().isoformat()
+        # Open segments of past days, and open ones whose newest block has left the ring
+        # buffer (the stream went quiet), are sealed so that they can be compacted.
         for (seg_id,) in self._con.execute(
-            "SELECT id FROM segments WHERE state = 'open' AND day < ?", [today]
+            "SELECT id FROM segments s WHERE state = 'open' AND (day < ? OR "
+            "(SELECT max(t1_ns) FROM blocks b WHERE b.segment_id = s.id) <= ?)",
+            [today, horizon],
         ).fetchall():
             self.seal_segment(int(seg_id))
         done = 0
@@ -303,6 +307,13 @@ class Maintenance(Streams):
                     [asset_id, day, str(new_rel), enc.name, size, sha, now_iso()],
                 )
                 new_id = int(cur.lastrowid or 0)
+                con.execute(
+                    "UPDATE streams SET compacted_through_ns = max(coalesce("
+                    "compacted_through_ns, 0), (SELECT max(t1_ns) FROM blocks b "
+                    "WHERE b.segment_id = ? AND b.stream_id = streams.id)) WHERE id IN "
+                    "(SELECT DISTINCT stream_id FROM blocks WHERE segment_id = ?)",
+                    [seg_id, seg_id],
+                )
                 con.execute("DELETE FROM blocks WHERE segment_id = ?", [seg_id])
                 con.execute("DELETE FROM segments WHERE id = ?", [seg_id])
                 executemany(

@@ -47,7 +47,8 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE streams (
             id TEXT PRIMARY KEY, asset_id TEXT NOT NULL, channel_id TEXT NOT NULL,
             sample_rate_hz REAL NOT NULL, codec TEXT NOT NULL, created TEXT NOT NULL,
-            last_seq INTEGER, last_end_ns INTEGER, UNIQUE (asset_id, channel_id))""",
+            last_seq INTEGER, last_end_ns INTEGER, compacted_through_ns INTEGER,
+            UNIQUE (asset_id, channel_id))""",
         """CREATE TABLE segments (
             id INTEGER PRIMARY KEY, asset_id TEXT NOT NULL, day TEXT NOT NULL,
             path TEXT NOT NULL UNIQUE, codec TEXT NOT NULL, state TEXT NOT NULL,

@@ -154,7 +154,8 @@ class Streams(StoreHandle):
         quality: list[tuple[str, str, str, int | None, str]] = []
         for i, b in enumerate(blocks):
             where = f"block {i} ({b.asset_id}/{b.channel_id} seq {b.seq})"
-            st = pending.get(self._stream_key(b)) or self._stream(b, where)
+            base = self._stream(b, where)  # checks asset, channel and sample rate
+            st = pending.get(base.stream_id) or base
             values = _check_values(b.values, where)
             t0 = to_ns(b.start)
             t1 = t0 + round(len(values) * NS / st.sample_rate_hz)
@@ -379,10 +380,13 @@ class Streams(StoreHandle):
             [st.stream_id, seq, seq],
         ).fetchone()
         if row is None:
-            # Not stored: a block dropped by retention and sent again is a duplicate; one that
-            # is still inside the raw ring buffer is a late block filling a gap.
-            horizon = to_ns(datetime.now(UTC)) - round(self.retention().ring_minutes * 60 * NS)
-            return t0 < horizon
+            # Not stored: a block from a time compaction has already passed (dropped by
+            # retention) and sent again is a duplicate; otherwise it is a late block filling
+            # a gap, and is stored.
+            done = self._con.execute(
+                "SELECT compacted_through_ns FROM streams WHERE id = ?", [st.stream_id]
+            ).fetchone()
+            return bool(done and done[0] is not None and t0 < done[0])
         seq_lo, seq_hi, s_t0, s_n, s_crc, s_codec = row
         if seq_lo == seq_hi and s_codec == LIVE_CODEC:
             payload, _ = codec(LIVE_CODEC).encode(values)
