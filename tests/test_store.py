@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -128,8 +128,9 @@ def test_schema_version_and_newer_store_refused(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with Store.open(home) as s:
         assert s.schema_version == SCHEMA_VERSION
-    con = duckdb.connect(str(home / "shopfloor.duckdb"))
+    con = sqlite3.connect(str(home / "catalog.sqlite"))
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    con.commit()
     con.close()
     with pytest.raises(StoreError, match="newer than this shopfloor"):
         Store.open(home)
