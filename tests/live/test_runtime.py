@@ -7,7 +7,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -53,7 +53,8 @@ def test_live_answers_equal_the_backfill_and_a_degrading_motor_raises_one_alert(
     live = rt.ledger.windows()
     assert [w["window"] for w in live] == list(range(9))
     labels = [w["results"]["diagnosis"]["label"] for w in live]
-    assert labels[0] == "normal" and labels[-1] == "outer_race"
+    assert labels[0] == "normal"
+    assert labels[-1] == "outer_race"
     assert tr.acked == tr.published  # everything acknowledged, after it was stored
     with Store.open(tmp_path, read_only=True) as store:
         offline = run_offline(loaded, store)
@@ -101,7 +102,7 @@ def test_restart_resumes_without_losing_or_double_counting_windows(tmp_path: Pat
         for m in blocks[45:]:
             await tr.publish(*m)
 
-    rt, _ = asyncio.run(run_live(loaded, tmp_path, second))
+    asyncio.run(run_live(loaded, tmp_path, second))
     rows = Ledger(tmp_path, "test").windows()
     keys = [r["window"] for r in rows]
     assert sorted(keys) == list(range(8)), keys  # none lost
@@ -182,7 +183,8 @@ def test_a_block_from_the_future_is_refused_by_the_store_and_dead_lettered(
 
     rt, _ = asyncio.run(run_live(loaded, tmp_path, feed))
     reasons = [d["reason"] for d in rt.ledger.dead_letter_rows()]
-    assert len(reasons) == 1 and "refused by the store" in reasons[0]
+    assert len(reasons) == 1
+    assert "refused by the store" in reasons[0]
     assert rt.counters.blocks_stored == 1
 
 
@@ -201,7 +203,7 @@ def test_a_channel_that_stops_raises_a_data_quality_event(tmp_path: Path) -> Non
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))

@@ -268,3 +268,33 @@ class FleetSimulator:
                 sent += 1
         self.published += sent
         return sent
+
+
+def default_fleet(
+    n_motors: int = 3, fs_hz: float = 25_600.0, plant: str = "demo", line: str = "line-1"
+) -> FleetConfig:
+    """A fleet of small motors (CWRU-like 6205 drive-end bearing, 1797 rpm), one vibration
+    and one temperature channel each, for the simulator and the demo."""
+    if n_motors < 1:
+        raise InputError(f"need at least one motor, got {n_motors}")
+    bearing = {"n_elements": 9, "element_diameter_mm": 7.94, "pitch_diameter_mm": 39.04}
+    assets = [
+        {
+            "id": f"motor-{i + 1:02d}",
+            "kind": "induction_motor",
+            "nameplate": {"rated_power_kw": 7.5, "rated_speed_rpm": 1797},
+            "components": [{"id": "de_bearing", "kind": "rolling_bearing", "bearing": bearing}],
+            "channels": [
+                {
+                    "id": "de_accel",
+                    "quantity": "acceleration",
+                    "unit": "m/s^2",
+                    "sample_rate_hz": fs_hz,
+                    "component_id": "de_bearing",
+                },
+                {"id": "de_temp", "quantity": "temperature", "unit": "degC"},
+            ],
+        }
+        for i in range(n_motors)
+    ]
+    return FleetConfig.model_validate({"plant": plant, "line": line, "assets": assets})
