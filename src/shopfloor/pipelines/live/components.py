@@ -19,7 +19,7 @@ import numpy as np
 
 from shopfloor.acquisition.live.fleet_config import bearing_of
 from shopfloor.advisory.alerts import Alert, AlertGate, suggested_action
-from shopfloor.assessment.diagnosis import FaultClass
+from shopfloor.assessment.diagnosis import Diagnosis, FaultClass
 from shopfloor.assessment.physics_diagnoser import PhysicsRuleDiagnoser
 from shopfloor.core.errors import InputError
 from shopfloor.manipulation.bearing_features import BearingFeatureConfig, bearing_features
@@ -54,18 +54,28 @@ class BearingFeatures(Component):
         self.n_harmonics = n_harmonics
 
     def process(self, window: Window) -> None:
-        asset = window.asset
-        rpm = asset.nameplate.rated_speed_rpm
-        geometry = bearing_of(asset, window.channel_id)
-        if rpm is None or geometry is None:
-            raise InputError(
-                f"asset {asset.id}: features.bearing needs nameplate.rated_speed_rpm and a "
-                "component with bearing geometry"
-            )
+        self.process_batch([window])
+
+    def process_batch(self, windows: list[Window]) -> None:
+        groups: dict[tuple[Any, ...], list[Window]] = {}
+        for w in windows:
+            rpm = w.asset.nameplate.rated_speed_rpm
+            geometry = bearing_of(w.asset, w.channel_id)
+            if rpm is None or geometry is None:
+                raise InputError(
+                    f"asset {w.asset.id}: features.bearing needs nameplate.rated_speed_rpm and "
+                    "a component with bearing geometry"
+                )
+            key = (w.sample_rate_hz, float(rpm), geometry.model_dump_json(), w.samples.size)
+            groups.setdefault(key, []).append(w)
         cfg = BearingFeatureConfig(n_harmonics=self.n_harmonics)
-        window.results["bearing_features"] = bearing_features(
-            window.samples[None, :], window.sample_rate_hz, float(rpm), geometry, cfg
-        )
+        for (fs, rpm, _, _), group in groups.items():
+            geometry = bearing_of(group[0].asset, group[0].channel_id)
+            x = np.stack([w.samples for w in group])
+            frame = bearing_features(x, fs, rpm, geometry, cfg)
+            for i, w in enumerate(group):
+                w.results["bearing_features"] = frame.iloc[i : i + 1]
+                w.results["_bearing_batch"] = (frame, i)
 
 
 @component("diagnosis.physics")
@@ -80,19 +90,35 @@ class PhysicsDiagnosis(Component):
         self.min_harmonics = min_harmonics
         self._model: PhysicsRuleDiagnoser | None = None
 
-    def process(self, window: Window) -> None:
-        feats = window.results["bearing_features"]
+    def _fitted(self, feats: Any) -> PhysicsRuleDiagnoser:
         if self._model is None:
             self._model = PhysicsRuleDiagnoser(
                 min_significance=float(self.min_significance), min_harmonics=self.min_harmonics
             ).fit(feats)
-        d = self._model.diagnose(feats)[0]
-        window.results["diagnosis"] = {
-            "label": d.label.value,
-            "severity": d.severity,
-            "confidence": round(d.confidence, 4),
-            "reason": d.reason,
-        }
+        return self._model
+
+    def process(self, window: Window) -> None:
+        feats = window.results["bearing_features"]
+        window.results["diagnosis"] = _as_dict(self._fitted(feats).diagnose(feats)[0])
+
+    def process_batch(self, windows: list[Window]) -> None:
+        frames: dict[int, tuple[Any, list[tuple[int, Window]]]] = {}
+        for w in windows:
+            frame, i = w.results.get("_bearing_batch", (w.results["bearing_features"], 0))
+            frames.setdefault(id(frame), (frame, []))[1].append((i, w))
+        for frame, members in frames.values():
+            verdicts = self._fitted(frame).diagnose(frame)
+            for i, w in members:
+                w.results["diagnosis"] = _as_dict(verdicts[i])
+
+
+def _as_dict(d: Diagnosis) -> dict[str, Any]:
+    return {
+        "label": d.label.value,
+        "severity": d.severity,
+        "confidence": round(d.confidence, 4),
+        "reason": d.reason,
+    }
 
 
 @component("advice.alerts")
@@ -141,6 +167,8 @@ def stored_results(results: dict[str, Any]) -> dict[str, Any]:
     """The JSON part of a window's results kept in the ledger (features tables are not)."""
     out: dict[str, Any] = {}
     for key, value in results.items():
+        if key.startswith("_"):
+            continue
         if isinstance(value, Alert):
             out[key] = value.to_dict()
         elif value is None or isinstance(value, dict | str | int | float):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,7 @@ class Ledger:
                 "start_ns": start_ns,
                 "end_ns": end_ns,
                 "status": status,
+                "decided_ns": time.time_ns(),
                 "results": results,
             }
         )

@@ -52,6 +52,39 @@ class Component:
     def process(self, window: Window) -> None:
         raise NotImplementedError
 
+    def process_batch(self, windows: list[Window]) -> None:
+        """Several windows (of one or more channels, each channel's in order) at once.
+
+        The default runs :meth:`process` on each; a vectorised component overrides it (one
+        feature table for many windows costs little more than for one).
+        """
+        for window in windows:
+            self.process(window)
+
+
+def run_chain(components: list[Component], windows: list[Window]) -> dict[int, str]:
+    """Run the chain over windows; returns ``{position: error}`` for windows that failed.
+
+    A failing batch is re-run window by window so one bad window cannot take its neighbours
+    with it; a failed window leaves the chain (later steps do not see it).
+    """
+    errors: dict[int, str] = {}
+    live = list(range(len(windows)))
+    for comp in components:
+        batch = [windows[i] for i in live]
+        try:
+            comp.process_batch(batch)
+            continue
+        except (InputError, ValueError, FloatingPointError, KeyError):
+            pass
+        for i in list(live):
+            try:
+                comp.process(windows[i])
+            except (InputError, ValueError, FloatingPointError, KeyError) as exc:
+                errors[i] = f"{comp.name}: {type(exc).__name__}: {exc}"
+                live.remove(i)
+    return errors
+
 
 _C = TypeVar("_C", bound=type[Component])
 _REGISTRY: dict[str, type[Component]] = {}
