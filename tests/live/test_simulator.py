@@ -4,6 +4,7 @@ diagnosis that finds the defect it plants."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ def test_stages_rms_and_temperature_rise_with_the_defect() -> None:
     assert [m.stage(t) for t in (0, 20, 50)] == ["healthy", "incipient", "severe"]
     amps = [m.impact_amplitude(t) for t in (0, 10, 20, 30, 40, 60)]
     assert amps[0] == 0.0
-    assert all(b > a for a, b in zip(amps[1:5], amps[2:5], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(amps[1:5]))
     assert amps[-1] == m.impact_max
     rms = [float(np.sqrt(np.mean(m.vibration(t, FS, 1.0, 1) ** 2))) for t in (0, 25, 50)]
     assert rms[0] < rms[1] < rms[2]
@@ -53,7 +54,7 @@ def test_blocks_are_consecutive_in_sequence_and_time() -> None:
     blocks = [decode_block(p) for t, p in got if t.endswith("motor-01/de_accel")]
     assert [b.seq for b in blocks] == list(range(20))
     assert all(b.values.size == 2560 for b in blocks)
-    assert all(b.start_ns == a.end_ns for a, b in zip(blocks, blocks[1:], strict=False))
+    assert all(b.start_ns == a.end_ns for a, b in itertools.pairwise(blocks))
     temps = [decode_scalar(p) for t, p in got if t.endswith("motor-01/de_temp")]
     assert len(temps) == 2
 
