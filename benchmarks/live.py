@@ -156,6 +156,8 @@ async def throughput(port: int, home: Path, n: int, seconds: float) -> dict[str,
         "channel_seconds_per_wall_s": done / wall,
         "channel_seconds_per_cpu_s": done / cpu,
         "counters": rt.counters.to_dict(),
+        "step_wall_s": {k: round(v, 3) for k, v in rt.seconds.items()},
+        "batches": rt.batches,
         "load_avg": load(),
     }
 
@@ -232,6 +234,8 @@ async def latency(port: int, home: Path, n: int, seconds: float) -> dict[str, An
         "alert_latency_ms": alert_lat,
         "alerts": [a.summary for a in rt.alerts],
         "counters": rt.counters.to_dict(),
+        "step_wall_s": {k: round(v, 3) for k, v in rt.seconds.items()},
+        "batches": rt.batches,
         "load_avg": load(),
     }
 
@@ -284,8 +288,28 @@ async def fault_run(broker: Mosquitto, work: Path, n: int, seconds: float) -> di
     fleet = default_fleet(n, FS)
     sim = FleetSimulator(fleet, [DegradingMotor(fleet.assets[0].id, onset_s=1e9)], seed=5)
     pub = MqttPublisher(port=broker.port, client_id="bench-faults-pub")
+    # the service's persistent session exists before anything is published (as it would for a
+    # plant's service that has run before): nothing is lost while the process starts
+    probe = MqttTransport(port=broker.port, client_id="bench-faults")
+    await probe.open()
+    await probe.close()
     service.start()
-    await asyncio.sleep(4.0)  # service start-up (imports, store open, subscribe)
+    try:
+        return await _faults(broker, service, pub, sim, home, n, seconds)
+    finally:
+        service.stop()
+
+
+async def _faults(
+    broker: Mosquitto,
+    service: Service,
+    pub: MqttPublisher,
+    sim: FleetSimulator,
+    home: Path,
+    n: int,
+    seconds: float,
+) -> dict[str, Any]:
+    await asyncio.sleep(2.0)
     await pub.open()
     faults: list[dict[str, Any]] = []
     block_s = 0.1
@@ -418,6 +442,8 @@ def main() -> None:
         port, n, seconds = args.publish_backlog
         _publish_backlog(int(port), int(n), float(seconds))
         return
+    # a stopped benchmark still stops its broker and service (finally blocks run)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     exe = find_mosquitto()
     if exe is None:
         sys.exit("benchmarks/live.py needs Debian's mosquitto (./sf bench live installs it)")

@@ -83,3 +83,11 @@ def test_demo_live_degrades_a_motor_and_raises_an_alert(tmp_path: Path) -> None:
     assert doc["counters"]["windows"] >= 12
     assert [a["finding"] for a in doc["alerts"]][:1] == ["outer_race"]
     assert doc["assets"][0]["health"] == "outer_race"
+
+
+def test_the_example_spec_loads() -> None:
+    from shopfloor.pipelines.live.spec import load_spec
+
+    root = Path(__file__).resolve().parents[2]
+    loaded = load_spec(root / "examples" / "live" / "bearing_watch.yaml")
+    assert [a.id for a in loaded.fleet.assets] == ["motor-01", "motor-02"]

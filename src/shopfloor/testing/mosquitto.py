@@ -6,6 +6,7 @@ port and persistence folder, so nothing outside that folder is touched.
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import socket
@@ -35,6 +36,9 @@ class Mosquitto:
         self.conf = folder / "mosquitto.conf"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            # started as root, mosquitto drops to user 'mosquitto', which cannot write the
+            # persistence folder we own; keep the user we are
+            f"user {getpass.getuser()}\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {folder}/\n"

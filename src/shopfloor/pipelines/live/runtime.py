@@ -112,6 +112,9 @@ class LiveRuntime:
         self.pipeline_ms: deque[float] = deque(maxlen=100_000)
         """Per window: receipt of the block that completed it to its decision, ms."""
         self.alerts: list[Alert] = []
+        self.seconds = {"store_append": 0.0, "chain": 0.0, "ledger_sync": 0.0}
+        """Wall seconds spent in each step (where latency and throughput go)."""
+        self.batches = 0
         self.health: dict[str, Any] = {}
         self._assets = {a.id: a for a in self.fleet.assets}
 
@@ -253,7 +256,9 @@ class LiveRuntime:
                 blocks.append(item)
             else:
                 self._scalar(item)
+        t_store = time.perf_counter()
         accepted = self._store_blocks(blocks, dead)
+        self.seconds["store_append"] += time.perf_counter() - t_store
         ready: list[tuple[Key, ReadyWindow]] = []
         completed_by: list[int] = []
         quality = []
@@ -280,7 +285,9 @@ class LiveRuntime:
             self._note_incomplete(key, cw)
         if quality:
             self.store.add_events(quality, who="shopfloor run")
+        t_chain = time.perf_counter()
         alerts = self._assess(ready) if ready else []
+        self.seconds["chain"] += time.perf_counter() - t_chain
         now = time.time_ns()
         self.pipeline_ms.extend((now - r) / 1e6 for r in completed_by)
         for alert in alerts:
@@ -304,7 +311,10 @@ class LiveRuntime:
                     else None,
                 }
             )
+        t_sync = time.perf_counter()
         self.ledger.sync()
+        self.seconds["ledger_sync"] += time.perf_counter() - t_sync
+        self.batches += 1
         for item in batch:
             await item.ack()
 
