@@ -168,3 +168,14 @@ def test_remove_and_re_add_a_recording_in_one_write(store: Store) -> None:
 def remove_missing(store: Store) -> None:
     with store.batch() as batch:
         batch.remove_recording("nope")
+
+
+def test_check_finds_an_altered_recording_file(store: Store) -> None:
+    write(store, "ds", ["r1", "r2"])
+    assert store.check().clean
+    (path,) = [p for p in (store.home / "waveforms").rglob("r1-*.parquet")]
+    other = next(p for p in (store.home / "waveforms").rglob("r2-*.parquet"))
+    path.write_bytes(other.read_bytes())  # a whole, readable Parquet file, but not r1's
+    (problem,) = store.check().problems
+    assert "recording 'r1'" in problem
+    assert "does not match its sha256" in problem

@@ -110,7 +110,8 @@ def test_readers_never_wait_and_a_second_writer_is_told_who_writes(tmp_path: Pat
     wait_for(second, "READY")
     told: list[StoreBusyError] = []
     with Store.open(home, wait_s=60, on_wait=told.append) as store:  # waits for the writer
-        assert len(told) == 1 and f"pid {second.pid}" in str(told[0])
+        assert len(told) == 1
+        assert f"pid {second.pid}" in str(told[0])
         assert store.check().clean
     assert second.wait(timeout=60) == 0
 

@@ -108,7 +108,8 @@ def test_events_written_by_older_code_keep_working(plant: Store) -> None:
     plant.add_events([old])
     (back,) = plant.events(asset_id="m1")
     assert back.evidence == {"z": 4.2}
-    assert back.status is EventStatus.OPEN and back.dedup_key is None
+    assert back.status is EventStatus.OPEN
+    assert back.dedup_key is None
 
 
 def test_one_severity_scale() -> None:
@@ -261,7 +262,8 @@ def test_a_store_of_the_duckdb_era_is_migrated_with_its_data(tmp_path: Path) -> 
         [rec.labels[0].model_dump_json()],
     )
     con.execute(
-        "INSERT INTO events VALUES ('e1', 'm1', 'anomaly', ?, NULL, 'warning', 'old', '{}', NULL, ?)",
+        "INSERT INTO events VALUES "
+        "('e1', 'm1', 'anomaly', ?, NULL, 'warning', 'old', '{}', NULL, ?)",
         [START, START],
     )
     con.close()
@@ -272,7 +274,8 @@ def test_a_store_of_the_duckdb_era_is_migrated_with_its_data(tmp_path: Path) -> 
         (ev,) = store.events()
         assert (ev.id, ev.start, ev.status) == ("e1", START, EventStatus.OPEN)
         info = store.dataset_info("ds")
-        assert info is not None and info["n_recordings"] == 1
+        assert info is not None
+        assert info["n_recordings"] == 1
         assert pd.Timestamp(info["prepared_at"]) == pd.Timestamp(START)
         assert store.check().clean
     assert (home / "shopfloor.duckdb.migrated").exists()

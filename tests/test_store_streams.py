@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -180,6 +181,9 @@ def test_retention_keeps_snapshots_and_raw_around_events(live: Store) -> None:
     window = live.read("p1", "de", T0 + timedelta(seconds=28.5), T0 + timedelta(seconds=31.5))
     np.testing.assert_array_equal(window.values, before[int(28.5 * FS) : int(31.5 * FS)])
     assert live.check().clean
+    raw = live.event_raw(event.id)
+    assert sorted(raw) == ["de", "nde"]
+    np.testing.assert_array_equal(raw["de"].values, window.values)
     # a resend of a block dropped by retention is recognised, not stored again
     assert live.append([block(10)], now=NOW).duplicates == 1
 
@@ -198,3 +202,26 @@ def test_data_written_after_the_last_commit_is_cut_off_on_open(tmp_path: Path) -
         assert store.check().clean
         assert store.append([block(2)], now=NOW).stored == 1
         assert len(store.read("p1", "de", T0, T0 + timedelta(seconds=3)).values) == 3 * FS
+
+
+def test_background_compaction_runs_beside_the_appender(live: Store) -> None:
+    live.set_retention(RetentionPolicy(ring_minutes=1, snapshot_every_s=20, snapshot_s=0.5))
+    yesterday = [
+        Block("p1", "de", i, T0 - timedelta(days=1) + timedelta(seconds=i), FS, block(i).values)
+        for i in range(30)
+    ]
+    live.append(yesterday, now=NOW)
+    live.start_background_compaction(every_s=0.05)
+    # the first block of a new day seals yesterday's segment; the compactor then takes it
+    live.append([block(30)], now=NOW)
+    deadline = time.monotonic() + 30
+    while not live.info()["segments"].get("compacted") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert live.compaction_error is None
+    assert live.info()["segments"] == {"compacted": 1, "open": 1}
+    kept = live.read("p1", "de", T0 - timedelta(days=1), T0)
+    assert [len(v) for _, v in kept.pieces] == [int(FS / 2)] * 2  # snapshots at 0 s and 20 s
+    assert live.append([block(31)], now=NOW).stored == 1  # appending goes on
+    live.close()
+    with Store.open(live.home) as again:
+        assert again.check().clean

@@ -44,21 +44,27 @@ def _lookup(table: dict[str, Severity], value: str, what: str) -> Severity:
 
 
 def from_diagnosis_grade(grade: str) -> Severity:
-    """>>> from_diagnosis_grade("developing").value
+    """A diagnosis grade (none, early, developing, advanced) on the one scale.
+
+    >>> from_diagnosis_grade("developing").value
     'alarm'
     """
     return _lookup(DIAGNOSIS_GRADES, grade, "diagnosis grade")
 
 
 def from_iso_zone(zone: str) -> Severity:
-    """>>> from_iso_zone("C").value
+    """An ISO 10816 / 20816 zone letter (A to D) on the one scale.
+
+    >>> from_iso_zone("C").value
     'alarm'
     """
     return _lookup(ISO_ZONES, zone.upper(), "ISO zone")
 
 
 def from_anomaly_level(level: str) -> Severity:
-    """>>> from_anomaly_level("elevated").value
+    """An anomaly level (normal, elevated, high, extreme) on the one scale.
+
+    >>> from_anomaly_level("elevated").value
     'warning'
     """
     return _lookup(ANOMALY_LEVELS, level, "anomaly level")

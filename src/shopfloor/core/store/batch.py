@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from shopfloor.core.assets import Asset
 from shopfloor.core.errors import StoreError
 from shopfloor.core.recording import Recording, RecordingData
-from shopfloor.core.store.io import describe_os_error, executemany
+from shopfloor.core.store.io import describe_os_error, executemany, file_sha256, upsert_channels
 
 
 class WriteBatch:
@@ -40,6 +40,7 @@ class WriteBatch:
         self._staging = home / ".staging" / self.write_id
         self._assets: dict[str, Asset] = {}
         self._recordings: list[tuple[Recording, Path, str, int]] = []
+        self._sha256: dict[str, str] = {}
         self._dataset_row: dict[str, Any] | None = None
         self._removals: list[str] = []
         self._done = False
@@ -70,6 +71,9 @@ class WriteBatch:
                 os.fsync(fh.fileno())
         except OSError as exc:
             raise StoreError(describe_os_error(exc, self._home)) from exc
+        # The hash lets 'store check' prove the file is the one committed (read from the page
+        # cache just written, so it costs little next to writing it).
+        self._sha256[str(rel)] = file_sha256(staged)
         self._recordings.append((rec, staged, str(rel), staged.stat().st_size))
 
     def remove_recording(self, recording_id: str) -> None:
@@ -182,26 +186,7 @@ class WriteBatch:
                 for a in assets
             ],
         )
-        # Channels no longer in the asset go; kept ones keep their source address, scale and
-        # offset (set through the fleet API, not by imports).
-        for a in assets:
-            keep = [c.id for c in a.channels]
-            marks = ", ".join("?" * len(keep))
-            con.execute(
-                f"DELETE FROM channels WHERE asset_id = ? AND id NOT IN ({marks})", [a.id, *keep]
-            )
-        executemany(
-            con,
-            "INSERT INTO channels (asset_id, id, quantity, unit, sample_rate_hz) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (asset_id, id) DO UPDATE SET "
-            "quantity = excluded.quantity, unit = excluded.unit, "
-            "sample_rate_hz = excluded.sample_rate_hz",
-            [
-                (a.id, c.id, c.quantity.value, c.unit, c.sample_rate_hz)
-                for a in assets
-                for c in a.channels
-            ],
-        )
+        upsert_channels(con, assets)
 
     def _remove_recordings(self, con: sqlite3.Connection) -> list[str]:
         paths = []
@@ -241,7 +226,8 @@ class WriteBatch:
         executemany(
             con,
             "INSERT INTO recordings (id, asset_id, dataset, n_samples, time_base, "
-            "sample_rate_hz, start, path, bytes, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "sample_rate_hz, start, path, bytes, doc, sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.id,
@@ -254,6 +240,7 @@ class WriteBatch:
                     rel,
                     size,
                     r.model_dump_json(),
+                    self._sha256[rel],
                 )
                 for r, _, rel, size in self._recordings
             ],

@@ -30,20 +30,21 @@ FloatArray = np.ndarray
 @dataclass(frozen=True)
 class Codec:
     name: str
-    encode: Callable[[FloatArray], tuple[bytes, float | None]]
+    encode: Callable[[FloatArray], tuple[bytes | memoryview, float | None]]
     decode: Callable[[bytes, int, float | None], FloatArray]
     lossless: bool
 
 
-def _f32_encode(x: FloatArray) -> tuple[bytes, float | None]:
-    return np.ascontiguousarray(x, dtype="<f4").tobytes(), None
+def _f32_encode(x: FloatArray) -> tuple[bytes | memoryview, float | None]:
+    # A view of the samples, not a copy: the writer hands it straight to the file.
+    return np.ascontiguousarray(x, dtype="<f4").data.cast("B"), None
 
 
 def _f32_decode(raw: bytes, n: int, _: float | None) -> FloatArray:
     return np.frombuffer(raw, dtype="<f4", count=n)
 
 
-def _shuffle_encode(x: FloatArray) -> tuple[bytes, float | None]:
+def _shuffle_encode(x: FloatArray) -> tuple[bytes | memoryview, float | None]:
     planes = np.ascontiguousarray(x, dtype="<f4").view(np.uint8).reshape(-1, 4).T.copy()
     return pa.compress(planes.tobytes(), codec="zstd", asbytes=True), None
 
@@ -55,7 +56,7 @@ def _shuffle_decode(raw: bytes, n: int, _: float | None) -> FloatArray:
     return planes.reshape(4, n).T.copy().view("<f4").reshape(n)
 
 
-def _i16_encode(x: FloatArray) -> tuple[bytes, float | None]:
+def _i16_encode(x: FloatArray) -> tuple[bytes | memoryview, float | None]:
     peak = float(np.max(np.abs(x))) if x.size else 0.0
     scale = peak / 32767.0 if peak > 0 else 1.0
     q = np.round(np.asarray(x, dtype=np.float64) / scale).astype("<i2")

@@ -16,7 +16,7 @@ from typing import Any
 from shopfloor.core.assets import Asset
 from shopfloor.core.errors import InputError
 from shopfloor.core.store.handle import StoreHandle
-from shopfloor.core.store.io import executemany
+from shopfloor.core.store.io import upsert_channels
 
 
 class FleetRecords(StoreHandle):
@@ -46,23 +46,7 @@ class FleetRecords(StoreHandle):
                     line_id,
                 ],
             )
-            keep = [c.id for c in asset.channels]
-            con.execute(
-                "DELETE FROM channels WHERE asset_id = ? "
-                f"AND id NOT IN ({', '.join('?' * len(keep))})",
-                [asset.id, *keep],
-            )
-            executemany(
-                con,
-                "INSERT INTO channels (asset_id, id, quantity, unit, sample_rate_hz) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (asset_id, id) DO UPDATE SET "
-                "quantity = excluded.quantity, unit = excluded.unit, "
-                "sample_rate_hz = excluded.sample_rate_hz",
-                [
-                    (asset.id, c.id, c.quantity.value, c.unit, c.sample_rate_hz)
-                    for c in asset.channels
-                ],
-            )
+            upsert_channels(con, [asset])
 
     def add_plant(self, plant_id: str, *, name: str | None = None) -> None:
         _need_id(plant_id, "plant_id")

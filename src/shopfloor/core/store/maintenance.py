@@ -19,20 +19,26 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pyarrow.parquet as pq
 
 from shopfloor.core.errors import StoreError
-from shopfloor.core.store.catalog import CATALOG_NAME, current_writer, now_iso, schema_version
+from shopfloor.core.store.catalog import (
+    CATALOG_NAME,
+    connect,
+    current_writer,
+    now_iso,
+    schema_version,
+)
 from shopfloor.core.store.codecs import COMPACT_CODEC, codec
-from shopfloor.core.store.io import executemany
-from shopfloor.core.store.registry import file_sha256
+from shopfloor.core.store.io import executemany, file_sha256
 from shopfloor.core.store.retention import NS, RetentionPolicy, merge
 from shopfloor.core.store.streams import Streams, to_ns
 
@@ -64,6 +70,13 @@ class GcReport:
 
 class Maintenance(Streams):
     """``store info|check|gc|backup`` as methods (mixed into :class:`Store`)."""
+
+    def __init__(
+        self, home: Path, con: sqlite3.Connection, read_only: bool, lock: IO[str] | None
+    ) -> None:
+        super().__init__(home, con, read_only, lock)
+        self._compactor: tuple[threading.Event, threading.Thread] | None = None
+        self.compaction_error: Exception | None = None
 
     # ------------------------------------------------------------------ info
     def info(self) -> dict[str, Any]:
@@ -122,9 +135,15 @@ class Maintenance(Streams):
         """Verify every referenced file exists and is whole; list files nothing refers to."""
         report = CheckReport()
         referenced: set[str] = set()
-        for rid, rel, n in self._con.execute("SELECT id, path, n_samples FROM recordings"):
+        for rid, rel, n, sha in self._con.execute(
+            "SELECT id, path, n_samples, sha256 FROM recordings"
+        ).fetchall():
             referenced.add(rel)
             report.checked_files += 1
+            path = self.home / rel
+            if sha is not None and path.exists() and file_sha256(path) != sha:
+                report.problems.append(f"recording {rid!r}: {path} does not match its sha256")
+                continue
             try:
                 rows = pq.ParquetFile(self.home / rel).metadata.num_rows
             except (OSError, ValueError) as exc:
@@ -197,21 +216,25 @@ class Maintenance(Streams):
         report.bytes_after = _tree_bytes(self.home)
         return report
 
-    def compact(self, *, now: datetime | int | None = None) -> int:
-        """Compact every segment whose blocks have all left the ring buffer; returns how many."""
+    def compact(self, *, now: datetime | int | None = None, seal: bool = True) -> int:
+        """Compact every segment whose blocks have all left the ring buffer; returns how many.
+
+        With ``seal`` (the default, for ``store gc`` and a writer between appends), open
+        segments of past days and open ones whose stream went quiet are sealed first. The
+        background compactor passes ``seal=False``: it only touches what the writer sealed.
+        """
         self._require_writer()
         now_ns = to_ns(now if now is not None else datetime.now(UTC))
         policy = self.retention()
         horizon = now_ns - round(policy.ring_minutes * 60 * NS)
         today = datetime.fromtimestamp(now_ns / NS, tz=UTC).date().isoformat()
-        # Open segments of past days, and open ones whose newest block has left the ring
-        # buffer (the stream went quiet), are sealed so that they can be compacted.
         for (seg_id,) in self._con.execute(
             "SELECT id FROM segments s WHERE state = 'open' AND (day < ? OR "
             "(SELECT max(t1_ns) FROM blocks b WHERE b.segment_id = s.id) <= ?)",
             [today, horizon],
         ).fetchall():
-            self.seal_segment(int(seg_id))
+            if seal:
+                self.seal_segment(int(seg_id))
         done = 0
         for seg_id, newest in self._con.execute(
             "SELECT s.id, (SELECT max(t1_ns) FROM blocks b WHERE b.segment_id = s.id) "
@@ -221,6 +244,40 @@ class Maintenance(Streams):
                 self._compact_segment(int(seg_id), policy)
                 done += 1
         return done
+
+    def start_background_compaction(self, every_s: float = 60.0) -> None:
+        """Compact sealed segments on a thread of this writer process, every ``every_s``.
+
+        The thread has its own catalog connection; its short transactions wait for the
+        appender's (SQLite allows one write transaction at a time), and it never touches a
+        segment that is still being appended to. Stopped by :meth:`close`; a failure is kept
+        in :attr:`compaction_error` and retried next time.
+        """
+        self._require_writer()
+        if self._compactor is not None:
+            return
+        sibling = type(self)(self.home, connect(self.home, read_only=False), False, None)
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(every_s):
+                try:
+                    sibling.compact(seal=False)
+                    self.compaction_error = None
+                except Exception as exc:  # kept for the writer to see; never kills it
+                    self.compaction_error = exc
+            sibling._con.close()
+
+        thread = threading.Thread(target=loop, name="store-compaction", daemon=True)
+        thread.start()
+        self._compactor = (stop, thread)
+
+    def _stop_compaction(self) -> None:
+        if self._compactor is not None:
+            stop, thread = self._compactor
+            stop.set()
+            thread.join()
+            self._compactor = None
 
     def _kept(
         self, asset_id: str, lo: int, hi: int, policy: RetentionPolicy

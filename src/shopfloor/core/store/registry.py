@@ -13,7 +13,6 @@ activation not undone by a rollback.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,14 +24,7 @@ from shopfloor.core.errors import InputError, StoreError
 from shopfloor.core.persistence import ModelIntegrityError
 from shopfloor.core.store.catalog import now_iso
 from shopfloor.core.store.handle import StoreHandle
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+from shopfloor.core.store.io import file_sha256
 
 
 class ModelRegistry(StoreHandle):
@@ -117,7 +109,7 @@ class ModelRegistry(StoreHandle):
         ).fetchone()
         if row is None:
             raise KeyError(f"no model {model_id!r} in {self.home}")
-        path = self.home / row[0]
+        path = self.home / str(row[0])
         if not path.exists():
             raise StoreError(f"model {model_id!r}: file {path} is missing")
         actual = file_sha256(path)

@@ -42,6 +42,7 @@ MIGRATIONS: list[list[str]] = [
     # 1 -> 2: streams and segments, event lifecycle, model registry, fleet
     [
         "CREATE INDEX recordings_dataset ON recordings (dataset)",
+        "ALTER TABLE recordings ADD COLUMN sha256 TEXT",
         "CREATE INDEX labels_recording ON labels (recording_id)",
         # -- streams: one per (asset, channel); blocks live in per-asset, per-day segment files
         """CREATE TABLE streams (

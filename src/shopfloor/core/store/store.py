@@ -48,6 +48,7 @@ from shopfloor.core.store.fleet import FleetRecords
 from shopfloor.core.store.io import describe_os_error
 from shopfloor.core.store.maintenance import Maintenance
 from shopfloor.core.store.registry import ModelRegistry
+from shopfloor.core.store.streams import StreamSlice, to_ns
 
 __all__ = ["Store", "StoreBusyError"]
 
@@ -126,6 +127,7 @@ class Store(Maintenance, EventLog, ModelRegistry, FleetRecords):
         return store
 
     def close(self) -> None:
+        self._stop_compaction()
         self._close_segments()
         self._con.close()
         if self._lock is not None:
@@ -187,6 +189,20 @@ class Store(Maintenance, EventLog, ModelRegistry, FleetRecords):
         batch.commit()
 
     # ------------------------------------------------------------------ reading
+    def event_raw(self, event_id: str) -> dict[str, StreamSlice]:
+        """The raw samples kept with an event: every stream of its asset, from the retention
+        policy's ``event_before_s`` before its start to ``event_after_s`` after its end."""
+        event = self.event(event_id)
+        policy = self.retention()
+        last = max(filter(None, [event.start, event.end, event.last_seen]))
+        lo = to_ns(event.start) - round(policy.event_before_s * 1e9)
+        hi = to_ns(last) + round(policy.event_after_s * 1e9)
+        rows = self._con.execute(
+            "SELECT channel_id FROM streams WHERE asset_id = ? ORDER BY channel_id",
+            [event.asset_id],
+        ).fetchall()
+        return {str(c): self.read(event.asset_id, str(c), lo, hi) for (c,) in rows}
+
     def assets(self, dataset: str | None = None) -> list[Asset]:
         rows = self._query_docs("assets", dataset)
         return [Asset.model_validate_json(r) for r in rows]

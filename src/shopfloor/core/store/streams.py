@@ -29,6 +29,7 @@ import os
 import sqlite3
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,6 +137,7 @@ class Streams(StoreHandle):
         super().__init__(home, con, read_only, lock)
         self._stream_cache: dict[tuple[str, str], _StreamState] = {}
         self._segments: dict[tuple[str, str], _OpenSegment] = {}
+        self._crc_pool: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------------ writer side
     def append(self, blocks: Sequence[Block], *, now: datetime | None = None) -> AppendReport:
@@ -217,16 +219,22 @@ class Streams(StoreHandle):
         quality: list[tuple[str, str, str, int | None, str]],
     ) -> None:
         enc = codec(LIVE_CODEC)
+        encoded = [enc.encode(values) for *_, values in planned]
+        # Checksums are computed on a helper thread while this one writes: both release the
+        # GIL (zlib for large buffers, the write while the kernel copies or throttles), so the
+        # CRC costs almost no wall time on top of the disk's.
+        if self._crc_pool is None:
+            self._crc_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-crc")
+        crcs = self._crc_pool.submit(lambda: [zlib.crc32(p) for p, _ in encoded])
         rows = []
         touched: dict[tuple[str, str], int] = {}
         try:
-            for b, st, t0, t1, values in planned:
+            for (b, st, t0, t1, values), (payload, scale) in zip(planned, encoded, strict=True):
                 seg = self._open_segment(b.asset_id, t0)
                 touched.setdefault((b.asset_id, seg.path.parent.name), seg.size)
-                payload, scale = enc.encode(values)
                 seg.fh.write(payload)
                 rows.append(
-                    (
+                    [
                         st.stream_id,
                         b.seq,
                         b.seq,
@@ -236,12 +244,14 @@ class Streams(StoreHandle):
                         seg.segment_id,
                         seg.size,
                         len(payload),
-                        zlib.crc32(payload),
+                        0,
                         enc.name,
                         scale,
-                    )
+                    ]
                 )
                 seg.size += len(payload)
+            for row, crc in zip(rows, crcs.result(), strict=True):
+                row[9] = crc
             for key in touched:
                 seg = self._segments[key]
                 seg.fh.flush()
@@ -283,9 +293,18 @@ class Streams(StoreHandle):
             if cached is not None:
                 cached.last_seq, cached.last_end_ns = s.last_seq, s.last_end_ns
         now_ns = to_ns(datetime.now(UTC))
-        for key in touched:
-            seg = self._segments[key]
-            if seg.size > SEGMENT_MAX_BYTES or now_ns - seg.opened_ns > SEGMENT_MAX_AGE_S * NS:
+        newest_day: dict[str, str] = {}
+        for asset_id, day in touched:
+            newest_day[asset_id] = max(day, newest_day.get(asset_id, day))
+        for key, seg in list(self._segments.items()):
+            # Full, old, or of a day this asset has moved past: only the appending writer
+            # seals, so a segment is never compacted while someone appends to it.
+            passed = key[0] in newest_day and key[1] < newest_day[key[0]]
+            if (
+                passed
+                or seg.size > SEGMENT_MAX_BYTES
+                or now_ns - seg.opened_ns > SEGMENT_MAX_AGE_S * NS
+            ):
                 self.seal_segment(seg.segment_id)
 
     def _commit_quality(self, quality: list[tuple[str, str, str, int | None, str]]) -> None:
@@ -321,7 +340,7 @@ class Streams(StoreHandle):
             else:
                 st = _StreamState(row[0], float(row[1]), row[2], row[3])
             self._stream_cache[key] = st
-        if not np.isclose(b.sample_rate_hz, st.sample_rate_hz, rtol=1e-9, atol=0):
+        if abs(b.sample_rate_hz - st.sample_rate_hz) > 1e-9 * st.sample_rate_hz:
             raise InputError(
                 f"{where}: sample rate {b.sample_rate_hz:g} Hz, but stream {st.stream_id!r} "
                 f"is stored at {st.sample_rate_hz:g} Hz",
@@ -447,6 +466,9 @@ class Streams(StoreHandle):
             con.execute("UPDATE segments SET state = 'sealed' WHERE id = ?", [segment_id])
 
     def _close_segments(self) -> None:
+        if self._crc_pool is not None:
+            self._crc_pool.shutdown()
+            self._crc_pool = None
         for seg in self._segments.values():
             with contextlib.suppress(OSError):
                 seg.fh.close()
