@@ -431,6 +431,7 @@ def _window_lines(path: Path, kind: str | None = "window") -> list[dict[str, Any
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
+    ap.add_argument("--keep", type=Path, help="keep the work folder here (diagnosis)")
     ap.add_argument("--publish-backlog", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--publish-realtime", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -454,7 +455,7 @@ def main() -> None:
     }
     results: dict[str, Any] = {"load_avg_start": load()}
     with tempfile.TemporaryDirectory(prefix="sf-bench-live-") as tmp:
-        work = Path(tmp)
+        work = args.keep or Path(tmp)
         broker = Mosquitto(exe, work / "broker")
         broker.start()
         try:
