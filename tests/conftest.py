@@ -17,7 +17,6 @@ from hypothesis import settings as hypothesis_settings
 from shopfloor.core.settings import Settings, default_data_mirror
 from shopfloor.core.store import Store
 
-
 # CI draws the same property-test examples on every run, so a green CI stays green for the same
 # code; locally Hypothesis keeps exploring (and remembers failures in .hypothesis/).
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
