@@ -41,6 +41,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "suggested_action": {"en": "Suggested action", "ko": "권장 조치"},
     "latest": {"en": "Latest results", "ko": "최근 결과"},
     "health": {"en": "Health", "ko": "상태"},
+    "grade": {"en": "Defect grade", "ko": "결함 등급"},
     "channels": {"en": "Channels", "ko": "채널"},
     "history": {"en": "History", "ko": "이력"},
     "data_quality": {"en": "Data quality", "ko": "데이터 품질"},

@@ -8,6 +8,7 @@ acknowledgements) through the pipeline's own store handle on the same event loop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,14 @@ async def serve(
     access = StoreAccess(store_home, write_wait_s=settings.write_wait_s)
     app = create_app(settings, access)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
     )
     server_task = asyncio.create_task(server.serve())
     while not server.started:
@@ -50,17 +58,25 @@ async def serve(
     if on_started is not None:
         on_started(f"http://{host}:{port}/")
     summary: dict[str, Any] = {}
+    sim_task = (
+        asyncio.create_task(_simulate(access, store_home, simulate_s, motors, echo))
+        if simulate_s is not None
+        else None
+    )
     try:
-        if simulate_s is not None:
-            summary = await _simulate(access, store_home, simulate_s, motors, echo)
-        if serve_s is not None:
-            await asyncio.wait_for(asyncio.shield(server_task), timeout=serve_s)
-        else:
-            await server_task
-    except TimeoutError:
-        pass
+        if sim_task is not None:
+            # A stopped server (Ctrl-C) also stops the simulation.
+            await asyncio.wait({server_task, sim_task}, return_when=asyncio.FIRST_COMPLETED)
+            if sim_task.done():
+                summary = sim_task.result()
+        if not server_task.done():
+            await asyncio.wait({server_task}, timeout=serve_s)
     finally:
         server.should_exit = True
+        if sim_task is not None and not sim_task.done():
+            sim_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sim_task
         await server_task
     return summary
 

@@ -3,9 +3,10 @@
 "use strict";
 
 (function () {
-  const page = document.getElementById("fleet-page");
-  const i18n = page ? JSON.parse(page.dataset.i18n) : {};
-  const canOperate = page ? page.dataset.operate === "yes" : false;
+  const main = document.getElementById("main");
+  const i18n = main && main.dataset.i18n ? JSON.parse(main.dataset.i18n) : {};
+  const canOperate = main ? main.dataset.operate === "yes" : false;
+  const onFleetPage = document.getElementById("fleet-page") !== null;
 
   function text(tag, value, cls) {
     const el = document.createElement(tag);
@@ -95,11 +96,17 @@
       cell.querySelector(".state").textContent = i18n[a.state] || a.state;
       cell.querySelector(".n").textContent = a.open_alerts ? String(a.open_alerts) : "";
     }
+    const badge = document.getElementById("asset-state");
+    const mine = badge && msg.assets.find((a) => a.id === badge.dataset.asset);
+    if (mine) {
+      badge.className = `badge state-${mine.state}`;
+      badge.textContent = i18n[mine.state] || mine.state;
+    }
     document.querySelectorAll("[data-count]").forEach((el) => {
       el.textContent = String(msg.counts[el.dataset.count] || 0);
     });
     const body = document.querySelector("#alerts tbody");
-    if (body) {
+    if (body && onFleetPage) {
       body.replaceChildren(...msg.open_events.map(alertRow));
       if (!msg.open_events.length) {
         const tr = document.createElement("tr");
@@ -113,7 +120,7 @@
   }
 
   const live = document.getElementById("live");
-  if (live && page) {
+  if (live) {
     const source = new EventSource("/api/v1/stream");
     source.addEventListener("open", () => { live.classList.add("on"); live.textContent = live.dataset.live; });
     source.addEventListener("error", () => { live.classList.remove("on"); live.textContent = live.dataset.offline; });
