@@ -91,3 +91,28 @@ def test_the_example_spec_loads() -> None:
     root = Path(__file__).resolve().parents[2]
     loaded = load_spec(root / "examples" / "live" / "bearing_watch.yaml")
     assert [a.id for a in loaded.fleet.assets] == ["motor-01", "motor-02"]
+
+
+def test_simulate_replays_a_stored_recording_over_an_embedded_broker(tmp_path: Path) -> None:
+    pytest.importorskip("amqtt", reason="needs the mqtt extra (amqtt)")
+    from shopfloor.acquisition.live.mqtt import free_port
+    from shopfloor.acquisition.live.simulator import replay_from_store
+    from shopfloor.core.store import Store
+    from shopfloor.pipelines.synthetic import FS_HZ, store_synthetic_fleet
+
+    with Store.open(tmp_path) as store:
+        name = store_synthetic_fleet(store, duration_s=2.0)
+        played = replay_from_store(store, name)
+        first = store.recordings(dataset=name)[0]
+        expected = store.load(first.id).samples[first.channel_ids[0]].to_numpy()
+    assert played.fs_hz == FS_HZ
+    assert played.take(10).tolist() == expected[:10].tolist()
+    port = str(free_port())
+    args = ["simulate", "--replay", name, "--embedded-broker", "--port", port]
+    args += ["--duration", "1", "--motors", "1", "--home", str(tmp_path), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["messages"] == 11  # 10 blocks + 1 temperature
+    bad = runner.invoke(app, ["simulate", "--replay", "nope", "--home", str(tmp_path)])
+    assert bad.exit_code == 2
+    assert "no recordings of dataset 'nope'" in bad.output

@@ -107,7 +107,9 @@ class AlertGate:
 
 
 def suggested_action(finding: str, severity: Severity) -> str:
-    """>>> suggested_action("outer_race", Severity.CRITICAL)[:18]
+    """What a planner should do about a finding at a severity.
+
+    >>> suggested_action("outer_race", Severity.CRITICAL)[:18]
     'stop at the next o'
     """
     if severity == Severity.CRITICAL and finding in ("outer_race", "inner_race", "rolling_element"):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shopfloor.cli._common import DebugOption, JsonOption, command
+from shopfloor.cli._common import DebugOption, HomeOption, JsonOption, command, settings_for
 
 
 def register(root: typer.Typer) -> None:
@@ -34,6 +34,14 @@ def simulate(
     severe: Annotated[float, typer.Option(help="Simulated s until it is severe.")] = 40.0,
     defect: Annotated[str, typer.Option(help="outer, inner, ball or cage.")] = "outer",
     unbalance: Annotated[float, typer.Option(help="Added 1× at severe, m/s².", min=0.0)] = 0.0,
+    replay: Annotated[
+        str | None,
+        typer.Option(
+            help="Play a real recording on the first asset's vibration channel: DATASET or "
+            "DATASET/RECORDING, prepared in the store (sets the sample rate)."
+        ),
+    ] = None,
+    home: HomeOption = None,
     embedded_broker: Annotated[
         bool, typer.Option("--embedded-broker", help="Start an in-process broker on --port.")
     ] = False,
@@ -50,6 +58,17 @@ def simulate(
     from shopfloor.core.errors import InputError
 
     with command(json_out, debug) as out:
+        played = None
+        if replay is not None:
+            from shopfloor.acquisition.live.simulator import replay_from_store
+            from shopfloor.core.store import Store
+
+            dataset, _, recording = replay.partition("/")
+            with Store.open(settings_for(home).home, read_only=True) as store:
+                played = replay_from_store(store, dataset, recording or None)
+            if fleet is not None:
+                raise InputError("--replay plays on the generated fleet; leave out --fleet")
+            fs = played.fs_hz
         config = load_fleet(fleet) if fleet is not None else default_fleet(motors, fs)
         if not severe > onset:
             raise InputError(f"--severe {severe} must be later than --onset {onset}")
@@ -62,7 +81,14 @@ def simulate(
             DegradingMotor(a, defect=defect, onset_s=onset, severe_s=severe, unbalance=unbalance)
             for a in chosen
         ]
-        sim = FleetSimulator(config, models, speedup=speedup)
+        replays = {}
+        if played is not None:
+            first = config.assets[0]
+            channel = next(c.id for c in first.channels if c.sample_rate_hz is not None)
+            replays[(first.id, channel)] = played
+            out.note(f"{first.id}/{channel} plays {replay} ({played.fs_hz:g} Hz, real data)")
+        block_s = 0.1 if fs * 0.1 == int(fs * 0.1) else 0.125
+        sim = FleetSimulator(config, models, replay=replays, speedup=speedup, block_s=block_s)
 
         async def main() -> int:
             broker = EmbeddedBroker(port, host) if embedded_broker else None

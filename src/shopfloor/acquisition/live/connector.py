@@ -15,6 +15,7 @@ after it is stored, so a crash between receipt and storage makes the broker deli
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,9 +26,18 @@ import numpy.typing as npt
 
 from shopfloor.acquisition.live.fleet_config import FleetConfig, Route
 from shopfloor.acquisition.live.payload import decode_block, decode_scalar, is_block
-from shopfloor.core.errors import InputError
+from shopfloor.core.errors import InputError, ShopfloorError
 
 Ack = Callable[[], Awaitable[None]]
+
+
+def optional_import(module: str, extra: str, what: str) -> Any:
+    """Import an optional dependency, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        package = module.split(".")[0]
+        raise ShopfloorError(f"{what} needs {package}: pip install 'shopfloor[{extra}]'") from exc
 
 
 async def _no_ack() -> None:

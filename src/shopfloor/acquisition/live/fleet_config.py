@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -38,6 +38,7 @@ from shopfloor.core.assets import Asset, BearingGeometry, Channel
 from shopfloor.core.errors import InputError
 
 _ID = r"^[A-Za-z0-9_.\-]+$"
+_M = TypeVar("_M", bound=_Strict)
 
 
 class LiveChannel(Channel):
@@ -134,19 +135,24 @@ def fleet_from_dict(data: Any, source: Path | str = "<fleet>") -> FleetConfig:
         raise _translate(exc, Path(source), {}) from None
 
 
-def load_fleet(path: str | Path) -> FleetConfig:
-    """Read and validate a fleet YAML file; errors name the file, line and field."""
+def read_yaml_model(path: str | Path, model: type[_M], what: str) -> _M:
+    """Read a YAML file into a strict pydantic model; errors name the file, line and field."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise InputError("fleet file not found", source=path) from exc
+        raise InputError(f"{what} not found", source=path) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read fleet file ({exc})", source=path) from exc
+        raise InputError(f"cannot read {what} ({exc})", source=path) from exc
     data, lines = _parse_yaml(text, path)
     if not isinstance(data, dict):
-        raise InputError("a fleet file must be a YAML mapping", source=path, line=1)
+        raise InputError(f"a {what} must be a YAML mapping", source=path, line=1)
     try:
-        return FleetConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise _translate(exc, path, lines) from None
+
+
+def load_fleet(path: str | Path) -> FleetConfig:
+    """Read and validate a fleet YAML file; errors name the file, line and field."""
+    return read_yaml_model(path, FleetConfig, "fleet file")

@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from shopfloor.acquisition.live.connector import Message
+from shopfloor.acquisition.live.connector import Message, optional_import
 from shopfloor.core.errors import ShopfloorError
 
 TOPIC_FILTER = "shopfloor/#"
@@ -36,11 +36,7 @@ class BrokerUnreachableError(ShopfloorError):
 
 
 def _paho() -> Any:
-    try:
-        import paho.mqtt.client as mqtt
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ShopfloorError("MQTT needs paho-mqtt: pip install 'shopfloor[mqtt]'") from exc
-    return mqtt
+    return optional_import("paho.mqtt.client", "mqtt", "MQTT")
 
 
 class MqttTransport:
@@ -285,19 +281,14 @@ class EmbeddedBroker:
         self._broker: Any = None
 
     async def __aenter__(self) -> EmbeddedBroker:
-        try:
-            from amqtt.broker import Broker
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ShopfloorError(
-                "the embedded broker needs amqtt: pip install 'shopfloor[mqtt]'"
-            ) from exc
+        amqtt_broker = optional_import("amqtt.broker", "mqtt", "the embedded broker")
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
             "plugins": {
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
             },
         }
-        self._broker = Broker(config)
+        self._broker = amqtt_broker.Broker(config)
         await self._broker.start()
         return self
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from shopfloor.acquisition.live.connector import Message
+from shopfloor.acquisition.live.connector import Message, optional_import
 from shopfloor.acquisition.live.fleet_config import FleetConfig, Route
 from shopfloor.acquisition.live.payload import encode_block, encode_scalar
 from shopfloor.core.errors import ShopfloorError
@@ -33,11 +33,7 @@ class OpcUaUnreachableError(ShopfloorError):
 
 
 def _asyncua() -> Any:
-    try:
-        import asyncua
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ShopfloorError("OPC UA needs asyncua: pip install 'shopfloor[opcua]'") from exc
-    return asyncua
+    return optional_import("asyncua", "opcua", "OPC UA")
 
 
 class _Handler:

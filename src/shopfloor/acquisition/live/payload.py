@@ -71,7 +71,9 @@ class Topic:
 
 
 def make_topic(plant: str, line: str, asset: str, channel: str) -> str:
-    """>>> make_topic("p1", "l1", "motor-01", "de_accel")
+    """The topic of one channel; names are checked against the scheme.
+
+    >>> make_topic("p1", "l1", "motor-01", "de_accel")
     'shopfloor/p1/l1/motor-01/de_accel'
     """
     for what, value in (("plant", plant), ("line", line), ("asset", asset), ("channel", channel)):
@@ -195,7 +197,9 @@ class ScalarReading:
 
 
 def encode_scalar(time_ns: int, value: float, seq: int | None = None) -> bytes:
-    """>>> encode_scalar(0, 41.5, 3)
+    """JSON payload of one scalar reading (time in ns since the epoch).
+
+    >>> encode_scalar(0, 41.5, 3)
     b'{"t": 0, "v": 41.5, "seq": 3}'
     """
     doc: dict[str, object] = {"t": int(time_ns), "v": float(value)}

@@ -35,6 +35,8 @@ from shopfloor.acquisition.live.payload import encode_block, encode_scalar
 from shopfloor.acquisition.synthetic_signals import bearing_signal, cwru_drive_end_bearing
 from shopfloor.core.assets import BearingGeometry
 from shopfloor.core.errors import InputError
+from shopfloor.core.store import Store
+from shopfloor.core.units import Quantity
 
 FloatArray = npt.NDArray[np.float64]
 Publish = Callable[[str, bytes], Awaitable[None]]
@@ -298,3 +300,31 @@ def default_fleet(
         for i in range(n_motors)
     ]
     return FleetConfig.model_validate({"plant": plant, "line": line, "assets": assets})
+
+
+def replay_from_store(store: Store, dataset: str, recording_id: str | None = None) -> ReplayChannel:
+    """A stored recording's first acceleration channel, to be played in a loop.
+
+    Parameters
+    ----------
+    store: an open store holding the prepared dataset (``shopfloor datasets prepare NAME``).
+    dataset: the registered dataset's name.
+    recording_id: which recording (default: the first of the dataset).
+    """
+    recordings = store.recordings(dataset=dataset)
+    if not recordings:
+        raise InputError(f"no recordings of dataset {dataset!r} in the store; prepare it first")
+    if recording_id is not None:
+        recordings = [r for r in recordings if r.id == recording_id]
+        if not recordings:
+            raise InputError(f"dataset {dataset!r} has no recording {recording_id!r}")
+    rec = recordings[0]
+    fs = rec.time_base.sample_rate_hz
+    if fs is None:
+        raise InputError(f"recording {rec.id}: not uniformly sampled, cannot be replayed")
+    quantities = {c.id: c.quantity for c in store.asset(rec.asset_id).channels}
+    channel = next((c for c in rec.channel_ids if quantities.get(c) == Quantity.ACCELERATION), None)
+    if channel is None:
+        raise InputError(f"recording {rec.id}: no acceleration channel to replay")
+    values = store.load(rec.id, columns=[channel]).channel(channel)
+    return ReplayChannel(np.asarray(values, dtype=np.float64), float(fs))

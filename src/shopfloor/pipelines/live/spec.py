@@ -30,8 +30,13 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from shopfloor.acquisition.live.fleet_config import FleetConfig, fleet_from_dict, load_fleet
-from shopfloor.acquisition.mapping import _parse_yaml, _Strict, _translate
+from shopfloor.acquisition.live.fleet_config import (
+    FleetConfig,
+    fleet_from_dict,
+    load_fleet,
+    read_yaml_model,
+)
+from shopfloor.acquisition.mapping import _Strict, _translate
 from shopfloor.core.errors import InputError
 from shopfloor.pipelines.live.registry import Component, build
 
@@ -130,19 +135,7 @@ def _resolve(spec: PipelineSpec, base: Path | None, source: str) -> LoadedSpec:
 def load_spec(path: str | Path) -> LoadedSpec:
     """Read and validate a pipeline spec file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InputError("pipeline spec not found", source=path) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read pipeline spec ({exc})", source=path) from exc
-    data, lines = _parse_yaml(text, path)
-    if not isinstance(data, dict):
-        raise InputError("a pipeline spec must be a YAML mapping", source=path, line=1)
-    try:
-        spec = PipelineSpec.model_validate(data)
-    except ValidationError as exc:
-        raise _translate(exc, path, lines) from None
+    spec = read_yaml_model(path, PipelineSpec, "pipeline spec")
     loaded = _resolve(spec, path.parent, str(path))
     loaded.source_path = path
     return loaded
