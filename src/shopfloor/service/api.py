@@ -123,7 +123,7 @@ def me(user: User = viewer) -> dict[str, str]:
 @router.get("/assets", tags=["assets"], dependencies=[viewer])
 async def list_assets(acc: Access) -> list[dict[str, Any]]:
     """Every asset with its state (worst open alert) and latest live results."""
-    out: dict[str, Any] = await _read(acc, lambda s: views.fleet(s, acc.live))
+    out: dict[str, Any] = await _read(acc, lambda s: views.fleet(s, acc))
     return list(out["assets"])
 
 

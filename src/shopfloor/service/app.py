@@ -203,7 +203,7 @@ def create_app(settings: ServiceSettings, access: StoreAccess | None = None) -> 
 
 
 def fleet_message(store: Any, access: StoreAccess) -> dict[str, Any]:
-    f = views.fleet(store, access.live)
+    f = views.fleet(store, access)
     return {
         "assets": [
             {k: a[k] for k in ("id", "state", "open_alerts", "health")} for a in f["assets"]

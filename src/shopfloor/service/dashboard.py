@@ -103,7 +103,7 @@ async def fleet_page(request: Request) -> Response:
     acc: StoreAccess = request.app.state.access
     fleet: dict[str, Any] = {"assets": [], "counts": {}, "open_events": []}
     if acc.exists():
-        fleet = await acc.reading(lambda s: views.fleet(s, acc.live))
+        fleet = await acc.reading(lambda s: views.fleet(s, acc))
     return _page(request, "fleet.html", user, fleet=fleet, states=views.STATES)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from shopfloor.core.events import Event, EventStatus, Resolution, Severity
 from shopfloor.core.severity_scale import worst
 from shopfloor.core.store import Store
-from shopfloor.service.access import LiveStatus
+from shopfloor.service.access import LiveStatus, StoreAccess
 
 # Colour class per state, worst last; "ok" when an asset has no open alert.
 STATES = ("ok", "info", "warning", "alarm", "critical")
@@ -36,15 +36,16 @@ def not_closed(store: Store, asset_id: str | None = None) -> list[Event]:
     ]
 
 
-def fleet(store: Store, live: LiveStatus | None) -> dict[str, Any]:
+def fleet(store: Store, access: StoreAccess) -> dict[str, Any]:
     """Every asset with its state, open alert count and latest live results."""
+    live: LiveStatus | None = access.live
     events = not_closed(store)
     by_asset: dict[str, list[Event]] = defaultdict(list)
     for e in events:
         by_asset[e.asset_id].append(e)
     latest = {str(r["asset"]): r for r in (live.snapshot() if live is not None else [])}
     assets = []
-    for a in store.assets():
+    for a in access.assets(store):
         evs = by_asset.get(a.id, [])
         row = latest.get(a.id, {})
         assets.append(
