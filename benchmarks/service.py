@@ -34,8 +34,6 @@ import asyncio
 import json
 import os
 import platform
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,21 +43,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shopfloor.testing.browser import launch, missing_browser, start_serve, stop
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 SECRET = "bench-" + "5e1f0c2a9b7d" * 4
 PASSWORD = "benchmark password"
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def build_store(home: Path, n_assets: int, n_alerts: int, n_open: int) -> list[str]:
@@ -101,32 +90,6 @@ def build_store(home: Path, n_assets: int, n_alerts: int, n_open: int) -> list[s
     return ids[n_alerts - n_open :]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_service(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SHOPFLOOR_HOME": str(home), "SHOPFLOOR_SERVICE_SECRET": SECRET}
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shopfloor.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"service did not start: {log.read_text()[-2000:]}")
-
-
 def login(url: str) -> str:
     import httpx
 
@@ -156,19 +119,16 @@ def fleet_server(url: str, token: str, n: int = 20) -> dict[str, Any]:
 
 
 def browser(url: str, token: str, home: Path, work: Path) -> dict[str, Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return {"skipped": "playwright not installed"}
-    if not CHROMIUM.exists():
-        return {"skipped": f"{CHROMIUM} missing"}
+    reason = missing_browser()
+    if reason is not None:
+        return {"skipped": reason}
+    from playwright.sync_api import sync_playwright
+
     from shopfloor.core.events import Event, EventKind, Severity
     from shopfloor.core.store import Store
 
     with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(work / "profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
+        ctx = launch(pw, work / "profile")
         ctx.add_cookies([{"name": "shopfloor_token", "value": token, "url": url}])
         page = ctx.new_page()
         loads = []
@@ -299,20 +259,14 @@ def main() -> None:
         t0 = time.perf_counter()
         open_ids = build_store(home, args.assets, args.alerts, args.open)
         build_s = time.perf_counter() - t0
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/"
-        proc = start_service(home, port, work / "serve.log")
+        proc, url = start_serve(home, SECRET, [], work / "serve.log")
         try:
             token = login(url)
             server = fleet_server(url, token)
             in_browser = browser(url, token, home, work)
             load = load_test(url, token, args.clients, args.seconds, open_ids)
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
     headline = {
         "fleet_page_load_ms_browser": in_browser.get("load_ms_median"),
         "fleet_page_server_ms_p50": server["p50_ms"],

@@ -10,111 +10,44 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from shopfloor.service.auth import Role, UserStore
+from shopfloor.testing.browser import launch, missing_browser, start_serve, stop
 from tests.service.conftest import PASSWORD, SECRET
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SERVE = [sys.executable, "-m", "shopfloor.cli", "serve"]
 SIMULATE_S = 30  # motor-01: healthy for 6 s, incipient to 18 s, severe after
-
-
-def _need_browser() -> Any:
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "the playwright package is not installed (dev extra)"
-    if reason is None and not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (./sf test installs Debian's chromium)"
-    if reason is not None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; CI must run the browser test", pytrace=False)
-        pytest.skip(reason)
-    return sync_playwright
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[str]:
     home = tmp_path / "home"
     UserStore(home / "service" / "users.json").set_user("olga", Role.OPERATOR, PASSWORD)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SHOPFLOOR_HOME": str(home),
-        "SHOPFLOOR_SERVICE_SECRET": SECRET,
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*SERVE, "--port", str(port), "--simulate", str(SIMULATE_S), "--motors", "3"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
+    args = ["--simulate", str(SIMULATE_S), "--motors", "3"]
+    proc, url = start_serve(home, SECRET, args, tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"serve exited: {(tmp_path / 'serve.log').read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.2)
         yield url
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        stop(proc)
 
 
 def test_engineer_sees_a_fault_and_acknowledges_it(service: str, tmp_path: Path) -> None:
-    sync_playwright = _need_browser()
+    reason = missing_browser()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; CI must run the browser test", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
     shots = tmp_path / "screenshots"
     shots.mkdir()
     errors: list[str] = []
     with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1280, "height": 900},
-        )
+        ctx = launch(pw, tmp_path / "chromium-profile", viewport={"width": 1280, "height": 900})
         try:
             page = ctx.new_page()
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from shopfloor.acquisition.live.mqtt import free_port
 from shopfloor.cli import app
 from shopfloor.service.auth import UserStore
 from shopfloor.service.i18n import CATALOGUE, LANGUAGES
 from tests.service.conftest import SECRET
-from tests.service.test_browser import _free_port
 
 
 def test_serve_refuses_without_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,7 +34,7 @@ def test_serve_creates_a_one_time_admin_and_stops(
             "--home",
             str(tmp_path),
             "--port",
-            str(_free_port()),
+            str(free_port()),
             "--duration",
             "1",
             "--json",
