@@ -91,7 +91,7 @@ def test_gc_waits_for_or_names_the_running_writer_and_backup_runs_beside_it(
             "s = Store.open(sys.argv[1]); print('HELD', flush=True)\n"
             "time.sleep(float(sys.argv[2]))",
             str(home),
-            "3",
+            "8",
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -92,7 +92,7 @@ def start_reader(home: Path, out: Path, seconds: float) -> subprocess.Popen[str]
 
 def test_readers_never_wait_and_a_second_writer_is_told_who_writes(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    writer = start_writer(home, seconds=4.0)
+    writer = start_writer(home, seconds=7.0)  # outlasts the readers on a slow machine
     wait_for(writer, "READY")
     readers = [start_reader(home, tmp_path / f"r{i}.json", 3.0) for i in range(2)]
     with pytest.raises(StoreBusyError) as busy:
