@@ -23,6 +23,7 @@ from shopfloor.cli import (
     importing,
     rul,
     run,
+    serve,
     simulate,
     store,
 )
@@ -39,7 +40,19 @@ app = typer.Typer(
 )
 
 # One line per command module; order is the order of ``shopfloor --help``.
-for _module in (demo, datasets, importing, diagnose, store, detect, rul, hvac, run, simulate):
+for _module in (
+    demo,
+    datasets,
+    importing,
+    diagnose,
+    store,
+    detect,
+    rul,
+    hvac,
+    run,
+    simulate,
+    serve,
+):
     _module.register(app)
 
 

@@ -1,0 +1,244 @@
+"""The service: REST API, dashboard, live feed and metrics in one FastAPI application.
+
+Build it with :func:`create_app`; ``shopfloor serve`` runs it under uvicorn. Only ``/health``
+and ``/ready`` (and the login) answer without a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shopfloor.core.errors import StoreError
+from shopfloor.service import api, dashboard, views
+from shopfloor.service.access import StoreAccess
+from shopfloor.service.auth import Role, TokenSigner, UserStore
+from shopfloor.service.security import need
+from shopfloor.service.settings import ServiceSettings
+
+HERE = Path(__file__).parent
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("shopfloor")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+__version__ = _version()
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, whether or not they say their length."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _too_large(send, self.max_bytes)
+            return
+        if declared is not None:
+            await self.app(scope, receive, send)
+            return
+        # No declared length (chunked): read the body here, at most max_bytes of it, and
+        # hand it on whole; the application never sees an oversized body.
+        chunks, seen, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)
+                return
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            more = message.get("more_body", False)
+            if seen > self.max_bytes:
+                await _too_large(send, self.max_bytes)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"detail": f"request body over {limit} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: ServiceSettings, access: StoreAccess | None = None) -> FastAPI:
+    """The application for ``settings`` (refuses a default secret: :class:`InputError`).
+
+    ``access`` defaults to read/write access to ``settings.home`` from this process alone;
+    pass one holding the live pipeline's store and runtime to serve a running plant.
+    """
+    settings.check_secret()
+    app = FastAPI(
+        title="shopfloor",
+        version=__version__,
+        description="Condition monitoring of rotating machines: assets, alerts, models.",
+    )
+    app.state.settings = settings
+    app.state.access = access or StoreAccess(settings.home, write_wait_s=settings.write_wait_s)
+    app.state.users = UserStore(settings.users_path)
+    app.state.signer = TokenSigner(settings.secret.get_secret_value(), settings.token_ttl_s)
+    app.state.requests = Counter()
+    app.state.live_clients = 0
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        app.state.requests[(request.method, path, response.status_code)] += 1
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """The process answers (open route)."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/ready", tags=["health"])
+    def ready() -> JSONResponse:
+        """The store can be read (open route); 503 with the reason otherwise."""
+        acc: StoreAccess = app.state.access
+        try:
+            with acc.read() as store:
+                n = len(store.assets())
+        except StoreError as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready", "assets": n})
+
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        response_class=PlainTextResponse,
+        dependencies=[Depends(need(Role.VIEWER))],
+    )
+    async def metrics() -> PlainTextResponse:
+        """Prometheus text format: requests by route and status, events, assets, live clients."""
+        acc: StoreAccess = app.state.access
+        lines = [
+            "# HELP shopfloor_http_requests_total HTTP requests answered.",
+            "# TYPE shopfloor_http_requests_total counter",
+        ]
+        for (method, path, code), n in sorted(app.state.requests.items()):
+            lines.append(
+                f'shopfloor_http_requests_total{{method="{method}",route="{path}",'
+                f'status="{code}"}} {n}'
+            )
+        if acc.exists():
+
+            def tally(store: Any) -> tuple[int, Counter[tuple[str, str]]]:
+                c = Counter((e.status.value, e.severity.value) for e in store.events())
+                return len(store.assets()), c
+
+            n_assets, by = await acc.reading(tally)
+            lines += [
+                "# HELP shopfloor_assets Assets in the store.",
+                "# TYPE shopfloor_assets gauge",
+                f"shopfloor_assets {n_assets}",
+                "# HELP shopfloor_events Stored events by status and severity.",
+                "# TYPE shopfloor_events gauge",
+            ]
+            lines += [
+                f'shopfloor_events{{status="{s}",severity="{v}"}} {n}'
+                for (s, v), n in sorted(by.items())
+            ]
+        lines += [
+            "# HELP shopfloor_live_clients Dashboards following the live feed.",
+            "# TYPE shopfloor_live_clients gauge",
+            f"shopfloor_live_clients {app.state.live_clients}",
+        ]
+        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+    @app.get("/api/v1/stream", tags=["live"], dependencies=[Depends(need(Role.VIEWER))])
+    async def stream(request: Request, once: bool = False) -> StreamingResponse:
+        """Server-sent events: a ``fleet`` message (asset states, open alerts) on every change.
+
+        ``once=true`` sends the current state and ends (for scripts and tests).
+        """
+        return StreamingResponse(
+            _feed(request, app, once),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    app.include_router(api.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app
+
+
+def fleet_message(store: Any, access: StoreAccess) -> dict[str, Any]:
+    f = views.fleet(store, access)
+    return {
+        "assets": [
+            {k: a[k] for k in ("id", "state", "open_alerts", "health")} for a in f["assets"]
+        ],
+        "counts": f["counts"],
+        "open_events": [
+            {
+                "id": e.id,
+                "asset_id": e.asset_id,
+                "severity": e.severity.value,
+                "status": e.status.value,
+                "summary": e.summary,
+                "start": e.start.isoformat(),
+                "occurrences": e.occurrences,
+            }
+            for e in f["open_events"][:200]
+        ],
+    }
+
+
+async def _feed(request: Request, app: FastAPI, once: bool) -> AsyncIterator[str]:
+    acc: StoreAccess = app.state.access
+    poll_s: float = app.state.settings.poll_s
+    last = ""
+    app.state.live_clients += 1
+    try:
+        yield "retry: 2000\n\n"
+        while True:
+            if acc.exists():
+                msg = json.dumps(await acc.reading(lambda s: fleet_message(s, acc)))
+                if msg != last:
+                    last = msg
+                    yield f"event: fleet\ndata: {msg}\n\n"
+            if once or await request.is_disconnected():
+                return
+            await asyncio.sleep(poll_s)
+    finally:
+        app.state.live_clients -= 1

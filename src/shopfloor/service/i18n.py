@@ -1,0 +1,65 @@
+"""UI strings of the dashboard in English and Korean (one catalogue; templates call ``t``)."""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "ko")
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "title": {"en": "shopfloor", "ko": "shopfloor"},
+    "fleet": {"en": "Fleet", "ko": "설비 현황"},
+    "models": {"en": "Models", "ko": "모델"},
+    "login": {"en": "Log in", "ko": "로그인"},
+    "logout": {"en": "Log out", "ko": "로그아웃"},
+    "username": {"en": "User name", "ko": "사용자 이름"},
+    "password": {"en": "Password", "ko": "비밀번호"},
+    "bad_login": {
+        "en": "Wrong user name or password",
+        "ko": "사용자 이름 또는 비밀번호가 틀립니다",
+    },
+    "assets": {"en": "Assets", "ko": "설비"},
+    "open_alerts": {"en": "Open alerts", "ko": "미처리 경보"},
+    "no_alerts": {"en": "No open alerts", "ko": "미처리 경보 없음"},
+    "state_ok": {"en": "Healthy", "ko": "정상"},
+    "state_info": {"en": "Note", "ko": "참고"},
+    "state_warning": {"en": "Warning", "ko": "주의"},
+    "state_alarm": {"en": "Alarm", "ko": "경보"},
+    "state_critical": {"en": "Critical", "ko": "위험"},
+    "severity": {"en": "Severity", "ko": "심각도"},
+    "asset": {"en": "Asset", "ko": "설비"},
+    "summary": {"en": "What", "ko": "내용"},
+    "since": {"en": "Since", "ko": "발생"},
+    "status": {"en": "Status", "ko": "상태"},
+    "status_open": {"en": "open", "ko": "미확인"},
+    "status_acknowledged": {"en": "acknowledged", "ko": "확인됨"},
+    "status_closed": {"en": "closed", "ko": "종료"},
+    "acknowledge": {"en": "Acknowledge", "ko": "확인"},
+    "confirm": {"en": "Confirmed", "ko": "고장 확인"},
+    "false_alarm": {"en": "False alarm", "ko": "오경보"},
+    "found": {"en": "What was found", "ko": "점검 결과"},
+    "diagnosis": {"en": "Diagnosis", "ko": "진단"},
+    "evidence": {"en": "Evidence", "ko": "근거"},
+    "suggested_action": {"en": "Suggested action", "ko": "권장 조치"},
+    "latest": {"en": "Latest results", "ko": "최근 결과"},
+    "health": {"en": "Health", "ko": "상태"},
+    "grade": {"en": "Defect grade", "ko": "결함 등급"},
+    "channels": {"en": "Channels", "ko": "채널"},
+    "history": {"en": "History", "ko": "이력"},
+    "data_quality": {"en": "Data quality", "ko": "데이터 품질"},
+    "no_quality": {"en": "No data-quality issues", "ko": "데이터 품질 문제 없음"},
+    "precision": {"en": "Alert precision per detector", "ko": "감지기별 경보 정확도"},
+    "detector": {"en": "Detector", "ko": "감지기"},
+    "closed": {"en": "Closed", "ko": "종료"},
+    "registered": {"en": "Registered models", "ko": "등록된 모델"},
+    "live": {"en": "live", "ko": "실시간"},
+    "offline": {"en": "reconnecting", "ko": "재연결 중"},
+    "role": {"en": "Role", "ko": "권한"},
+    "none": {"en": "none yet", "ko": "아직 없음"},
+}
+
+
+def translate(key: str, lang: str) -> str:
+    """The string for ``key`` in ``lang`` (English when missing; the key when unknown)."""
+    entry = CATALOGUE.get(key)
+    if entry is None:
+        return key
+    return entry.get(lang) or entry["en"]

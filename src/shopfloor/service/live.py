@@ -1,0 +1,106 @@
+"""Serve the dashboard over a simulated plant: broker, simulator, pipeline and service in one
+process (``shopfloor serve --simulate``), the way the browser test and a demo see it.
+
+The live pipeline holds the store's writer; the service reads beside it and writes (alert
+acknowledgements) through the pipeline's own store handle on the same event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from shopfloor.service.access import StoreAccess
+from shopfloor.service.app import create_app
+from shopfloor.service.settings import ServiceSettings
+
+
+async def serve(
+    settings: ServiceSettings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    simulate_s: float | None = None,
+    motors: int = 3,
+    serve_s: float | None = None,
+    on_started: Callable[[str], None] | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the service (and, with ``simulate_s``, the simulated plant for that long).
+
+    ``serve_s``: stop after that many seconds (None: until cancelled). Returns the demo summary
+    when a plant was simulated, else an empty dict.
+    """
+    import uvicorn
+
+    store_home = settings.home / "live-demo" if simulate_s is not None else settings.home
+    access = StoreAccess(store_home, write_wait_s=settings.write_wait_s)
+    app = create_app(settings, access)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    server_task = asyncio.create_task(server.serve())
+    while not server.started:
+        if server_task.done():
+            server_task.result()  # raises why it could not start (port in use)
+            raise OSError(f"the service did not start on {host}:{port}")
+        await asyncio.sleep(0.05)
+    if on_started is not None:
+        on_started(f"http://{host}:{port}/")
+    summary: dict[str, Any] = {}
+    sim_task = (
+        asyncio.create_task(_simulate(access, store_home, simulate_s, motors, echo))
+        if simulate_s is not None
+        else None
+    )
+    try:
+        if sim_task is not None:
+            # A stopped server (Ctrl-C) also stops the simulation.
+            await asyncio.wait({server_task, sim_task}, return_when=asyncio.FIRST_COMPLETED)
+            if sim_task.done():
+                summary = sim_task.result()
+        if not server_task.done():
+            await asyncio.wait({server_task}, timeout=serve_s)
+    finally:
+        server.should_exit = True
+        if sim_task is not None and not sim_task.done():
+            sim_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sim_task
+        await server_task
+    return summary
+
+
+async def _simulate(
+    access: StoreAccess,
+    home: Path,
+    duration_s: float,
+    motors: int,
+    echo: Callable[[str], None] | None,
+) -> dict[str, Any]:
+    from shopfloor.pipelines.live.demo import run_live_demo
+
+    def attach(runtime: Any, elapsed: float, stage: str) -> None:
+        # Called on the event loop while the pipeline runs: from now on writes go through its
+        # store and the latest health comes from it.
+        access.writer = runtime.store
+        access.live = runtime
+
+    try:
+        summary = await run_live_demo(
+            home, duration_s=duration_s, n_motors=motors, on_status=attach, echo=echo
+        )
+    finally:
+        access.writer = None
+        access.live = None
+    return summary.to_dict()

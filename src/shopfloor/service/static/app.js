@@ -1,0 +1,179 @@
+// shopfloor dashboard: live updates over server-sent events, alert actions, envelope plot.
+// Served by the service itself (no CDN); no framework, so nothing to build.
+"use strict";
+
+(function () {
+  const main = document.getElementById("main");
+  const i18n = main && main.dataset.i18n ? JSON.parse(main.dataset.i18n) : {};
+  const canOperate = main ? main.dataset.operate === "yes" : false;
+  const onFleetPage = document.getElementById("fleet-page") !== null;
+
+  function text(tag, value, cls) {
+    const el = document.createElement(tag);
+    if (cls) el.className = cls;
+    el.textContent = value;
+    return el;
+  }
+
+  async function post(url, body) {
+    const r = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!r.ok) {
+      const doc = await r.json().catch(() => ({}));
+      window.alert((doc && doc.detail) || r.statusText);
+      return false;
+    }
+    return true;
+  }
+
+  // Alert actions (event delegation, so rows added by the live feed work too).
+  document.addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button.ack, button.verdict");
+    if (!b) return;
+    const id = b.dataset.event;
+    let ok;
+    if (b.classList.contains("ack")) {
+      ok = await post(`/api/v1/events/${encodeURIComponent(id)}/acknowledge`, { note: "" });
+    } else {
+      const note = b.dataset.resolution === "confirmed" ? window.prompt(b.textContent) : "";
+      if (note === null) return;
+      ok = await post(`/api/v1/events/${encodeURIComponent(id)}/close`, {
+        resolution: b.dataset.resolution, note: note,
+      });
+    }
+    if (ok) {
+      document.querySelectorAll(`tr[data-event="${CSS.escape(id)}"]`).forEach((row) => {
+        row.dataset.acted = b.classList.contains("ack") ? "acknowledged" : "closed";
+        const st = row.querySelector(".status");
+        if (st) st.textContent = row.dataset.acted;
+        const ack = row.querySelector("button.ack");
+        if (ack) ack.remove();
+      });
+    }
+  });
+
+  function alertRow(e) {
+    const tr = document.createElement("tr");
+    tr.className = `sev-${e.severity}`;
+    tr.dataset.event = e.id;
+    const sev = document.createElement("td");
+    sev.appendChild(text("span", i18n[e.severity] || e.severity, `badge sev-${e.severity}`));
+    tr.appendChild(sev);
+    const asset = document.createElement("td");
+    const a = text("a", e.asset_id);
+    a.href = `/assets/${encodeURIComponent(e.asset_id)}`;
+    asset.appendChild(a);
+    tr.appendChild(asset);
+    tr.appendChild(text("td", e.summary + (e.occurrences > 1 ? ` ×${e.occurrences}` : "")));
+    tr.appendChild(text("td", e.start.replace("T", " ").slice(0, 19)));
+    tr.appendChild(text("td", i18n[e.status] || e.status, "status"));
+    if (canOperate) {
+      const td = document.createElement("td");
+      td.className = "actions";
+      const buttons = e.status === "open" ? [["ack", null, i18n.ack]] : [];
+      buttons.push(["verdict", "confirmed", i18n.confirmed], ["verdict", "false_alarm", i18n.false_alarm]);
+      for (const [cls, res, label] of buttons) {
+        const b = text("button", label, cls);
+        b.dataset.event = e.id;
+        if (res) b.dataset.resolution = res;
+        td.appendChild(b);
+      }
+      tr.appendChild(td);
+    }
+    return tr;
+  }
+
+  function applyFleet(msg) {
+    for (const a of msg.assets) {
+      const cell = document.querySelector(`.cell[data-asset="${CSS.escape(a.id)}"]`);
+      if (!cell) continue;
+      cell.className = `cell state-${a.state}`;
+      cell.dataset.state = a.state;
+      cell.querySelector(".state").textContent = i18n[a.state] || a.state;
+      cell.querySelector(".n").textContent = a.open_alerts ? String(a.open_alerts) : "";
+    }
+    const badge = document.getElementById("asset-state");
+    const mine = badge && msg.assets.find((a) => a.id === badge.dataset.asset);
+    if (mine) {
+      badge.className = `badge state-${mine.state}`;
+      badge.textContent = i18n[mine.state] || mine.state;
+    }
+    document.querySelectorAll("[data-count]").forEach((el) => {
+      el.textContent = String(msg.counts[el.dataset.count] || 0);
+    });
+    const body = document.querySelector("#alerts tbody");
+    if (body && onFleetPage) {
+      body.replaceChildren(...msg.open_events.map(alertRow));
+      if (!msg.open_events.length) {
+        const tr = document.createElement("tr");
+        tr.className = "empty";
+        const td = text("td", i18n.none);
+        td.colSpan = 6;
+        tr.appendChild(td);
+        body.appendChild(tr);
+      }
+    }
+  }
+
+  const live = document.getElementById("live");
+  if (live) {
+    const source = new EventSource("/api/v1/stream");
+    source.addEventListener("open", () => { live.classList.add("on"); live.textContent = live.dataset.live; });
+    source.addEventListener("error", () => { live.classList.remove("on"); live.textContent = live.dataset.offline; });
+    source.addEventListener("fleet", (ev) => applyFleet(JSON.parse(ev.data)));
+  }
+
+  // Envelope spectrum with the bearing's defect-frequency markers.
+  const canvas = document.getElementById("envelope");
+  if (canvas) {
+    const assetId = document.getElementById("asset-page").dataset.asset;
+    fetch(`/api/v1/assets/${encodeURIComponent(assetId)}/envelope`, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((doc) => drawEnvelope(canvas, doc));
+  }
+
+  function drawEnvelope(c, doc) {
+    const legend = document.getElementById("envelope-legend");
+    const ctx = c.getContext("2d");
+    ctx.clearRect(0, 0, c.width, c.height);
+    if (!doc || !doc.freqs_hz.length) {
+      legend.textContent = "-";
+      return;
+    }
+    const pad = 30, w = c.width - 2 * pad, h = c.height - 2 * pad;
+    const fmax = doc.freqs_hz[doc.freqs_hz.length - 1];
+    const amax = Math.max(...doc.amplitude) || 1;
+    const x = (f) => pad + (f / fmax) * w;
+    const y = (a) => pad + h - (a / amax) * h;
+    ctx.strokeStyle = "#999";
+    ctx.strokeRect(pad, pad, w, h);
+    ctx.fillStyle = "#333";
+    ctx.fillText("0", pad, c.height - 10);
+    ctx.fillText(`${fmax.toFixed(0)} Hz`, pad + w - 40, c.height - 10);
+    const colours = { bpfo: "#c62828", bpfi: "#6a1b9a", bsf2: "#ef6c00", ftf: "#1565c0" };
+    const parts = [];
+    for (const [name, f] of Object.entries(doc.markers_hz)) {
+      if (f > fmax) continue;
+      ctx.strokeStyle = colours[name] || "#000";
+      ctx.setLineDash([4, 3]);
+      ctx.beginPath();
+      ctx.moveTo(x(f), pad);
+      ctx.lineTo(x(f), pad + h);
+      ctx.stroke();
+      ctx.fillStyle = colours[name] || "#000";
+      ctx.fillText(name.toUpperCase(), x(f) + 2, pad + 10);
+      parts.push(`${name.toUpperCase()} ${f.toFixed(1)} Hz`);
+    }
+    ctx.setLineDash([]);
+    ctx.strokeStyle = "#263238";
+    ctx.beginPath();
+    doc.freqs_hz.forEach((f, i) => (i ? ctx.lineTo(x(f), y(doc.amplitude[i])) : ctx.moveTo(x(f), y(doc.amplitude[i]))));
+    ctx.stroke();
+    legend.textContent = `${doc.channel}, ${doc.seconds.toFixed(1)} s, ${doc.unit}: ${parts.join(" · ")}`;
+    c.dataset.markers = Object.keys(doc.markers_hz).join(",");
+  }
+})();

@@ -1,0 +1,82 @@
+"""A small plant in a store, the service over it, and a token per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the service extra (fastapi) is not installed")
+pytest.importorskip("httpx", reason="fastapi's TestClient needs httpx")
+
+from fastapi.testclient import TestClient
+
+from shopfloor.acquisition.live.simulator import default_fleet
+from shopfloor.core import persistence
+from shopfloor.core.events import Event, EventKind, Severity
+from shopfloor.core.store import Store
+from shopfloor.service.app import create_app
+from shopfloor.service.auth import Role
+from shopfloor.service.settings import ServiceSettings
+from tests.test_persistence import FRAME, Centre
+
+SECRET = "k" * 16 + "9f3a0c7e1b2d4f6a"  # 32 characters, not a known default
+PASSWORD = "correct horse battery"
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class Plant:
+    home: Path
+    client: TestClient
+    tokens: dict[str, str]
+    events: list[str]
+    models: list[str]
+
+    def auth(self, role: str | None) -> dict[str, str]:
+        return {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def make_events() -> list[Event]:
+    return [
+        Event(
+            asset_id="motor-01",
+            kind=EventKind.ALERT,
+            start=START + timedelta(minutes=i),
+            severity=sev,
+            summary=f"motor-01/de_accel: outer race ({i})",
+            source="advice.alerts",
+            channel_id="de_accel",
+            evidence={"suggested_action": "plan a bearing change"},
+        )
+        for i, sev in enumerate([Severity.ALARM, Severity.WARNING, Severity.CRITICAL])
+    ]
+
+
+@pytest.fixture
+def plant(tmp_path: Path) -> Iterator[Plant]:
+    home = tmp_path / "home"
+    with Store.open(home) as store:
+        for asset in default_fleet(3, 25_600.0).core_assets():
+            store.put_asset(asset)
+        ids = store.add_events(make_events())
+        models = []
+        for seed in (0, 1):
+            path = tmp_path / f"centre-{seed}.sfmodel"
+            persistence.save(Centre().fit(FRAME.to_numpy() + seed), path)
+            models.append(store.register_model(path, name="centre", created_by="test"))
+        store.activate_model("motor-01", models[0], who="test")
+    app = create_app(ServiceSettings(home=home, secret=SECRET, write_wait_s=0.5))
+    for role in Role:
+        app.state.users.set_user(role.label, role, PASSWORD)
+    with TestClient(app) as client:
+        tokens = {
+            role.label: client.post(
+                "/api/v1/auth/token", data={"username": role.label, "password": PASSWORD}
+            ).json()["access_token"]
+            for role in Role
+        }
+        yield Plant(home, client, tokens, ids, models)
