@@ -122,6 +122,8 @@ class Tags:
     streaming_matches_batch: ``learn_one`` over rows then ``score_one`` equals ``fit`` then
         ``score_samples`` (false for order-dependent learners such as exponential forgetting).
     skipped_checks: ``(check name, reason)`` pairs the contract kit must skip.
+    abstain_label: label a classifier's ``predict`` may return instead of one of its
+        ``classes_`` when no class is likely enough (diagnosers: ``"unknown"``); None if never.
     """
 
     iso_block: str = ""
@@ -136,6 +138,7 @@ class Tags:
     fixed_input_width: bool = True
     streaming_matches_batch: bool = True
     skipped_checks: tuple[tuple[str, str], ...] = ()
+    abstain_label: str | None = None
 
     def __post_init__(self) -> None:
         if self.iso_block not in ("", *ISO_BLOCKS):
