@@ -1,0 +1,572 @@
+"""Published peers at equal signal per decision, for any list of folds (issue 13, item 6).
+
+Run (from the repository root; needs the ``bench`` and ``torch`` extras)::
+
+    nice -n 10 .venv/bin/python benchmarks/diagnosis_peers.py --protocol P3 --protocol P4
+
+Writes ``benchmarks/results/diagnosis_peers.json`` and ``.md``.
+
+Peers (every one trained once per fold on the same training signal):
+
+* ``wdcnn``: WDCNN (Zhang et al., Sensors 2017) without domain adaptation;
+* ``wdcnn_adabn``: the same trained network with the paper's AdaBN: batch-norm statistics
+  re-estimated on the fold's **unlabelled test windows, all of them at once** (transductive, as
+  in the paper); no label of any test window is used;
+* ``tsfresh_rf``: tsfresh ``EfficientFCParameters`` + random forest, every feature;
+* ``tsfresh_fresh_rf``: the same with tsfresh's FRESH selection (Benjamini-Yekutieli, FDR 5 %)
+  fitted on the fold's training windows only.
+
+Each is scored two ways on the same test signal: **per window** (one decision per 2,048
+samples, as the peers were published) and **per second** (one decision per ``decision_length``
+samples, by default 1 s = round(fs): the soft vote, i.e. the mean class probability, over the
+2,048-sample windows that cover that second of that recording; ceil(12,000 / 2,048) = 6 windows
+spread evenly so that together they cover every sample of the second, neighbours overlapping by
+58 samples at 12 kHz). The per-second decision blocks are exactly the rows of
+``cut_windows(corpus, decision_length)`` (same order), so shopfloor deciding on 1 s windows and
+the peers decide on the same seconds.
+
+API (import with ``benchmarks/`` on ``sys.path``; signatures are kept stable for
+``diagnosis_cwru.py``)::
+
+    peer_windows(corpora, decision_length=None, *, window=2048, train_hop=512) -> PeerWindows
+        corpora: one Corpus or a sequence of them (same fs); their segments are numbered
+        consecutively in the order given. PeerWindows.decisions has one row per decision
+        block: for one corpus it equals cut_windows(corpus, decision_length)[1] row for row;
+        for several, those tables concatenated with ``segment`` offset by the segments before.
+
+    soft_vote(proba, decision) -> (decision_ids, mean_proba)
+        proba (n_windows, n_classes), decision (n_windows,) ids; mean probability per id,
+        ids sorted ascending.
+
+    evaluate_peers(data, folds, *, reference_meta=None, peers=PEERS, seed=0,
+                   wdcnn_epochs=30, classes=CLASSES_4, log=print,
+                   keep_proba=False) -> dict
+        data: PeerWindows (or a Corpus / list of Corpus, turned into one with default
+        settings). folds: shopfloor.evaluation.splits.Fold objects whose train/test are row
+        indices into data.decisions, or into ``reference_meta`` (any window table with a
+        ``segment`` column numbered like data's), in which case whole segments are mapped.
+        Returns {"window_length", "decision_length", "windows_per_decision", "adabn_target",
+        "peers": {peer: {"per_window": summary, "per_second": summary}}} where each summary is
+        {"mean_accuracy", "min_accuracy", "mean_macro_f1", "healthy_recall", "folds": [
+        classification_report(...) + fold, seconds, n_train_windows, (fresh_selected)]}, the
+        same shape as diagnosis_cwru's summaries; with keep_proba each per_second fold also
+        holds "decision_rows" (rows of data.decisions), "classes" and "proba" for calibration.
+
+Threads: torch one thread (``torch_session``), forest ``n_jobs=1``, tsfresh one process; seeded
+and deterministic on one machine and library version.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one core, as promised in the results
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from diagnosis_windows import CLASSES_4, Corpus, load_corpus  # noqa: E402
+
+from shopfloor.evaluation.metrics import classification_report  # noqa: E402
+from shopfloor.evaluation.splits import Fold, leave_one_group_out, with_extra  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+WINDOW = 2048  # both peers were published on 2,048-sample windows
+PEERS = ("wdcnn", "wdcnn_adabn", "tsfresh_rf", "tsfresh_fresh_rf")
+ADABN_TARGET = (
+    "AdaBN statistics re-estimated on the fold's test windows only, unlabelled, all at once "
+    "(transductive, as in Zhang et al. 2017); the same statistics serve both decision modes"
+)
+
+Log = Callable[[str], None]
+
+
+def _log(msg: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {msg}", flush=True)
+
+
+# ----------------------------------------------------------------------------- windows
+@dataclass
+class PeerWindows:
+    """Peer inputs cut from decision blocks (see module docstring).
+
+    ``windows`` (n, window) with ``meta`` (one row per window: decision, segment, label,
+    role, recording_id, start); ``decisions`` (one row per block: segment, recording_id,
+    label, load, size_mm, rpm, role, start); ``train_windows`` / ``train_decision``:
+    overlapping windows (hop ``train_hop``) inside each block, WDCNN's data augmentation,
+    with the block each comes from.
+    """
+
+    windows: npt.NDArray[np.float64]
+    meta: pd.DataFrame
+    decisions: pd.DataFrame
+    train_windows: npt.NDArray[np.float32]
+    train_decision: npt.NDArray[np.int64]
+    fs: float
+    decision_length: int
+    window: int
+    features_cache: Path | None = None
+    tsfresh_windows_per_s: float | None = None
+    _features: pd.DataFrame | None = field(default=None, repr=False)
+
+    def tsfresh_features(self, log: Log = _log) -> pd.DataFrame:
+        """tsfresh features of ``windows``, row for row (computed once per segment; with
+        ``features_cache`` set, kept on disk keyed by the sha256 of the segment's windows, so
+        a run on more corpora reuses what an earlier run extracted)."""
+        if self._features is not None:
+            return self._features
+        from baselines import tsfresh_rf
+
+        t0 = time.perf_counter()
+        segment = self.meta["segment"].to_numpy()
+        parts: list[pd.DataFrame] = []
+        computed = 0
+        for seg in np.unique(segment):
+            rows = np.flatnonzero(segment == seg)
+            block = np.ascontiguousarray(self.windows[rows])
+            digest = hashlib.sha256(block.tobytes()).hexdigest()[:24]
+            path = None if self.features_cache is None else self.features_cache / f"{digest}.pkl"
+            if path is not None and path.exists():
+                part = pd.read_pickle(path)
+            else:
+                part = tsfresh_rf.extract_features(block)
+                computed += rows.size
+                if path is not None:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    part.to_pickle(path)
+            part.index = pd.Index(rows)
+            parts.append(part)
+            log(f"tsfresh: segment {seg} ({rows.size} windows) done")
+        feats = pd.concat(parts, axis=0).sort_index()
+        feats = feats.reindex(columns=parts[0].columns)
+        feats.index = pd.RangeIndex(len(feats))
+        spent = time.perf_counter() - t0
+        if computed:
+            log(f"tsfresh: {computed} windows extracted, {computed / spent:.1f} windows/s")
+        self.tsfresh_windows_per_s = computed / spent if computed else None
+        self._features = feats
+        return feats
+
+
+def block_starts(block: int, window: int) -> npt.NDArray[np.int64]:
+    """Starts of the fewest ``window``-sample windows that cover a ``block``-sample block,
+    spread evenly (first at 0, last ending at the block's end)."""
+    if block < window:
+        raise ValueError(f"a decision block of {block} samples is shorter than a window")
+    k = -(-block // window)
+    return (
+        np.round(np.linspace(0, block - window, k)).astype(np.int64)
+        if k > 1
+        else np.zeros(1, np.int64)
+    )
+
+
+def peer_windows(
+    corpora: Corpus | Sequence[Corpus],
+    decision_length: int | None = None,
+    *,
+    window: int = WINDOW,
+    train_hop: int = WINDOW // 4,
+) -> PeerWindows:
+    """Cut every segment into non-overlapping decision blocks (``decision_length`` samples,
+    default round(fs) = 1 s; a shorter tail is dropped, as ``cut_windows`` does) and each
+    block into the windows that cover it (for testing and tsfresh) and into overlapping
+    windows ``train_hop`` apart (WDCNN's augmentation; cut inside the block so that no
+    training window can reach into a neighbouring block of another fold side).
+    """
+    items = [corpora] if isinstance(corpora, Corpus) else list(corpora)
+    if not items:
+        raise ValueError("no corpus given")
+    fs = items[0].fs
+    if any(c.fs != fs for c in items):
+        raise ValueError(f"corpora differ in sample rate: {[c.fs for c in items]}")
+    length = decision_length or round(fs)
+    starts = block_starts(length, window)
+    aug = np.arange(0, length - window + 1, train_hop)
+    blocks, rows = [], []
+    offset = 0
+    for corpus in items:
+        for k, seg in enumerate(corpus.segments):
+            for b in range(seg.signal.size // length):
+                blocks.append(seg.signal[b * length : (b + 1) * length])
+                rows.append(
+                    (offset + k, seg.recording_id, seg.label, seg.load, seg.size_mm, seg.rpm,
+                     seg.role, b * length)
+                )  # fmt: skip
+        offset += len(corpus.segments)
+    decisions = pd.DataFrame(
+        rows,
+        columns=["segment", "recording_id", "label", "load", "size_mm", "rpm", "role", "start"],
+    )
+    signal = np.asarray(blocks, dtype=np.float64)  # (n_decisions, length)
+    windows = signal[:, starts[:, None] + np.arange(window)].reshape(-1, window)
+    n_dec, k = len(decisions), starts.size
+    meta = decisions.loc[np.repeat(np.arange(n_dec), k)].reset_index(drop=True)
+    meta["decision"] = np.repeat(np.arange(n_dec), k)
+    meta["start"] = meta["start"].to_numpy() + np.tile(starts, n_dec)
+    train_windows = signal[:, aug[:, None] + np.arange(window)].reshape(-1, window)
+    return PeerWindows(
+        windows=windows,
+        meta=meta,
+        decisions=decisions,
+        train_windows=train_windows.astype(np.float32),
+        train_decision=np.repeat(np.arange(n_dec), aug.size).astype(np.int64),
+        fs=fs,
+        decision_length=length,
+        window=window,
+    )
+
+
+def soft_vote(
+    proba: npt.ArrayLike, decision: npt.ArrayLike
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Mean class probability of the windows of each decision (the soft vote).
+
+    Parameters
+    ----------
+    proba:
+        (n_windows, n_classes) probabilities of each window (rows sum to 1).
+    decision:
+        (n_windows,) integer id of the decision each window belongs to (e.g. its second).
+
+    Returns
+    -------
+    ids : ndarray, sorted distinct decision ids
+    mean_proba : ndarray (n_ids, n_classes); the decision is the column of its largest entry
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    d = np.asarray(decision)
+    if p.ndim != 2 or d.shape != (p.shape[0],):
+        raise ValueError(
+            f"proba must be (n, n_classes) and decision (n,), got {p.shape}, {d.shape}"
+        )
+    ids, inverse, counts = np.unique(d, return_inverse=True, return_counts=True)
+    sums = np.zeros((ids.size, p.shape[1]))
+    np.add.at(sums, inverse, p)
+    return ids.astype(np.int64), sums / counts[:, None]
+
+
+# ----------------------------------------------------------------------------- evaluation
+def _decision_rows(
+    data: PeerWindows, fold: Fold, reference_meta: pd.DataFrame | None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    if reference_meta is None:
+        return np.asarray(fold.train, np.int64), np.asarray(fold.test, np.int64)
+    seg = reference_meta["segment"].to_numpy()
+    train_seg, test_seg = set(seg[fold.train]), set(seg[fold.test])
+    if train_seg & test_seg:
+        raise ValueError(f"fold {fold.name!r} splits a segment; map it with decision rows")
+    dseg = data.decisions["segment"]
+    return (
+        np.flatnonzero(dseg.isin(train_seg).to_numpy()).astype(np.int64),
+        np.flatnonzero(dseg.isin(test_seg).to_numpy()).astype(np.int64),
+    )
+
+
+def summarise(folds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and worst accuracy over folds (the shape diagnosis_cwru uses)."""
+    accs = [f["accuracy"] for f in folds]
+    normal = [f["recall"]["normal"] for f in folds if "normal" in f["recall"]]
+    return {
+        "mean_accuracy": float(np.mean(accs)),
+        "min_accuracy": float(np.min(accs)),
+        "mean_macro_f1": float(np.mean([f["macro_f1"] for f in folds])),
+        "healthy_recall": float(np.mean(normal)) if normal else None,
+        "folds": folds,
+    }
+
+
+def evaluate_peers(
+    data: PeerWindows | Corpus | Sequence[Corpus],
+    folds: Sequence[Fold],
+    *,
+    reference_meta: pd.DataFrame | None = None,
+    peers: Sequence[str] = PEERS,
+    seed: int = 0,
+    wdcnn_epochs: int = 30,
+    classes: Sequence[str] = CLASSES_4,
+    log: Log = _log,
+    keep_proba: bool = False,
+) -> dict[str, Any]:
+    """Train each peer once per fold and score it per window and per second (see module
+    docstring for the arguments and the returned dict)."""
+    from baselines import tsfresh_rf, wdcnn
+
+    if not isinstance(data, PeerWindows):
+        data = peer_windows(data)
+    unknown = set(peers) - set(PEERS)
+    if unknown:
+        raise ValueError(f"unknown peers {sorted(unknown)}; choose from {PEERS}")
+    win_dec = data.meta["decision"].to_numpy()
+    labels = data.meta["label"].to_numpy().astype(str)
+    dec_labels = data.decisions["label"].to_numpy().astype(str)
+    feats = data.tsfresh_features(log) if {"tsfresh_rf", "tsfresh_fresh_rf"} & set(peers) else None
+    per: dict[str, dict[str, list[dict[str, Any]]]] = {
+        p: {"per_window": [], "per_second": []} for p in peers
+    }
+    for fold in folds:
+        train_dec, test_dec = _decision_rows(data, fold, reference_meta)
+        if np.intersect1d(train_dec, test_dec).size:
+            raise ValueError(f"fold {fold.name!r}: train and test share decisions")
+        train_w = np.flatnonzero(np.isin(win_dec, train_dec))
+        test_w = np.flatnonzero(np.isin(win_dec, test_dec))
+        outputs: dict[str, tuple[npt.NDArray[np.str_], npt.NDArray[np.float64], float]] = {}
+        extra: dict[str, dict[str, Any]] = {p: {} for p in peers}
+        if {"wdcnn", "wdcnn_adabn"} & set(peers):
+            t0 = time.perf_counter()
+            aug = np.flatnonzero(np.isin(data.train_decision, train_dec))
+            aug_y = dec_labels[data.train_decision[aug]]
+            cls, probas = wdcnn.fit_predict_variants(
+                data.train_windows[aug], aug_y, data.windows[test_w], seed=seed, epochs=wdcnn_epochs
+            )
+            spent = time.perf_counter() - t0
+            for name in ("wdcnn", "wdcnn_adabn"):
+                outputs[name] = (cls, probas[name], spent)
+                if name in extra:
+                    extra[name]["n_train_windows"] = int(aug.size)
+        if feats is not None:
+            t0 = time.perf_counter()
+            cls, probas, selected = tsfresh_rf.fit_predict_variants(
+                feats.iloc[train_w], labels[train_w], feats.iloc[test_w], seed=seed
+            )
+            spent = time.perf_counter() - t0
+            for name in ("tsfresh_rf", "tsfresh_fresh_rf"):
+                outputs[name] = (cls, probas[name], spent)
+                if name in extra:
+                    extra[name]["n_train_windows"] = int(train_w.size)
+            if "tsfresh_fresh_rf" in extra:
+                extra["tsfresh_fresh_rf"]["fresh_selected"] = len(selected)
+                extra["tsfresh_fresh_rf"]["fresh_of"] = int(feats.shape[1])
+        for name in peers:
+            cls, proba, spent = outputs[name]
+            report = classification_report(labels[test_w], cls[np.argmax(proba, 1)], classes)
+            report.update(fold=fold.name, seconds=round(spent, 1), **extra[name])
+            per[name]["per_window"].append(report)
+            ids, voted = soft_vote(proba, win_dec[test_w])
+            report = classification_report(dec_labels[ids], cls[np.argmax(voted, 1)], classes)
+            report.update(fold=fold.name, seconds=round(spent, 1), **extra[name])
+            if keep_proba:
+                report.update(
+                    decision_rows=ids.tolist(), classes=cls.tolist(), proba=voted.tolist()
+                )
+            per[name]["per_second"].append(report)
+            log(
+                f"{name} {fold.name}: per window {per[name]['per_window'][-1]['accuracy']:.3f}, "
+                f"per second {report['accuracy']:.3f} ({spent:.0f} s)"
+            )
+    return {
+        "window_length": data.window,
+        "decision_length": data.decision_length,
+        "windows_per_decision": int(block_starts(data.decision_length, data.window).size),
+        "adabn_target": ADABN_TARGET,
+        "peers": {
+            name: {mode: summarise(reports) for mode, reports in modes.items()}
+            for name, modes in per.items()
+        },
+    }
+
+
+# ----------------------------------------------------------------------------- protocols
+def p3_folds(decisions: pd.DataFrame) -> list[Fold]:
+    """P3 across fault sizes on a decision table: one fold per held-out fault diameter, the
+    healthy recording's early block always trains and its late block always tests (as in
+    diagnosis_cwru)."""
+    role = decisions["role"].to_numpy()
+    groups = decisions["size_mm"].to_numpy()
+    folds = []
+    for fold in leave_one_group_out(groups, exclude=role != "any"):
+        named = Fold(f"size_mm={groups[fold.test[0]]:g}", fold.train, fold.test)
+        folds.append(
+            with_extra(
+                named,
+                np.flatnonzero(role == "train_only").astype(np.int64),
+                np.flatnonzero(role == "test_only").astype(np.int64),
+            )
+        )
+    return folds
+
+
+def p4_folds(decisions: pd.DataFrame, n_first_segments: int) -> list[Fold]:
+    """P4 across bearing types: segments below ``n_first_segments`` are the drive-end corpus,
+    the rest the fan-end one. Faults of one bearing train, faults of the other test; a healthy
+    early block (wherever it comes from) trains and a healthy late block tests, both ways."""
+    role = decisions["role"].to_numpy()
+    first = decisions["segment"].to_numpy() < n_first_segments
+    faulty = role == "any"
+    healthy_train = np.flatnonzero(role == "train_only").astype(np.int64)
+    healthy_test = np.flatnonzero(role == "test_only").astype(np.int64)
+    out = []
+    for name, train_side in (("DE->FE", first), ("FE->DE", ~first)):
+        out.append(
+            Fold(
+                name,
+                np.concatenate([np.flatnonzero(faulty & train_side), healthy_train]),
+                np.concatenate([np.flatnonzero(faulty & ~train_side), healthy_test]),
+            )
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- main
+def _fan_end_corpus(store: Any, settings: Any, log: Log) -> tuple[Corpus | None, str]:
+    """The fan-end corpus through the dataset registry, or why there is none."""
+    from shopfloor.core.errors import ShopfloorError
+    from shopfloor.datasets.prepare import prepare
+
+    try:
+        report = prepare("cwru_fan_end", store, settings)
+    except (ShopfloorError, KeyError, LookupError) as exc:
+        return None, f"P4 not run: dataset cwru_fan_end not available here ({exc})"
+    log(f"prepared {report.name}: {report.n_recordings} recordings")
+    corpus = load_corpus(store, "cwru_fan_end", "fe_bearing", healthy_train_fraction=0.6)
+    return corpus, "fan-end corpus: dataset cwru_fan_end, component fe_bearing"
+
+
+def main() -> None:
+    from shopfloor import __version__
+    from shopfloor.core.settings import Settings, get_settings
+    from shopfloor.core.store import Store
+    from shopfloor.datasets.prepare import prepare
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--protocol", action="append", choices=["P3", "P4"], default=None)
+    parser.add_argument("--fold", action="append", default=None, help="only folds so named")
+    parser.add_argument("--peer", action="append", choices=list(PEERS), default=None)
+    parser.add_argument("--wdcnn-epochs", type=int, default=30)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--cache", type=Path, default=None, help="tsfresh feature cache folder")
+    parser.add_argument("--out", type=Path, default=RESULTS / "diagnosis_peers.json")
+    args = parser.parse_args()
+    protocols = args.protocol or ["P3", "P4"]
+    peers = tuple(args.peer or PEERS)
+
+    started = time.perf_counter()
+    home = Path(tempfile.mkdtemp(prefix="shopfloor-peers-"))
+    base = get_settings()
+    settings = Settings(home=home, data=args.data_dir or base.data, offline=True)
+    notes: list[str] = []
+    with Store.open(home) as store:
+        prepare("cwru", store, settings)
+        de = load_corpus(store, "cwru", "de_bearing", healthy_train_fraction=0.6)
+        fe, why = _fan_end_corpus(store, settings, _log) if "P4" in protocols else (None, "")
+    notes += de.notes
+    if why:
+        notes.append(why)
+    corpora = [de] if fe is None else [de, fe]
+    data = peer_windows(corpora)
+    data.features_cache = args.cache
+    _log(
+        f"{len(data.decisions)} decisions of {data.decision_length} samples, "
+        f"{len(data.windows)} windows of {data.window}, {len(data.train_windows)} WDCNN "
+        "training windows"
+    )
+    results: dict[str, Any] = {}
+    for protocol in protocols:
+        if protocol == "P3":
+            sub = data.decisions["segment"].to_numpy() < len(de.segments)
+            folds = [f for f in p3_folds(data.decisions) if sub[f.test].all()]
+        elif fe is not None:
+            folds = p4_folds(data.decisions, len(de.segments))
+        else:
+            continue
+        if args.fold:
+            folds = [f for f in folds if f.name in args.fold]
+        results[protocol] = evaluate_peers(data, folds, peers=peers, wdcnn_epochs=args.wdcnn_epochs)
+    headline = {
+        f"{p}_{name}_{mode}": r["peers"][name][mode]["mean_accuracy"]
+        for p, r in results.items()
+        for name in peers
+        for mode in ("per_window", "per_second")
+    }
+    doc = {
+        "benchmark": "diagnosis_peers",
+        "issue": 13,
+        "command": "python " + " ".join(["benchmarks/diagnosis_peers.py", *sys.argv[1:]]),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "shopfloor_version": __version__,
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor(),
+            "threads": 1,
+            "note": "shared 2-core machine under load from other jobs; times are indicative",
+        },
+        "classes": CLASSES_4,
+        "headline": headline,
+        "notes": notes,
+        "seconds": round(time.perf_counter() - started, 1),
+        "protocols": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2, default=float) + "\n", encoding="utf-8")
+    args.out.with_suffix(".md").write_text(markdown(doc), encoding="utf-8")
+    _log(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The results table (every figure of the JSON except the probabilities)."""
+    lines = [
+        "# Published peers at equal signal per decision (CWRU, 4 classes)",
+        "",
+        f"Command: `{doc['command']}` · shopfloor {doc['shopfloor_version']} · "
+        f"{doc['created']} · one thread · run took {doc['seconds']:.0f} s "
+        "(shared, loaded machine)",
+        "",
+    ]
+    for protocol, r in doc["protocols"].items():
+        lines += [
+            f"## {protocol}: accuracy, mean / worst fold",
+            "",
+            f"Per window: one decision per {r['window_length']} samples. Per second: soft vote "
+            f"of {r['windows_per_decision']} windows covering each {r['decision_length']}-sample "
+            f"second. {r['adabn_target']}.",
+            "",
+            "| peer | per window | per second | per-second accuracy by fold |",
+            "|---|---|---|---|",
+        ]
+        for name, modes in r["peers"].items():
+            w, s = modes["per_window"], modes["per_second"]
+            folds = ", ".join(
+                f"{f['fold']}: {f['accuracy']:.3f} (n={f['n']}"
+                + (f", FRESH kept {f['fresh_selected']}/{f['fresh_of']}" if "fresh_of" in f else "")
+                + ")"
+                for f in s["folds"]
+            )
+            lines.append(
+                f"| {name} | {w['mean_accuracy']:.3f} / {w['min_accuracy']:.3f} | "
+                f"{s['mean_accuracy']:.3f} / {s['min_accuracy']:.3f} | {folds} |"
+            )
+        lines += ["", f"### {protocol} confusion matrices per second (rows = truth)", ""]
+        for name, modes in r["peers"].items():
+            for f in modes["per_second"]["folds"]:
+                cm = f["confusion"]
+                lines += [
+                    f"**{name}, {f['fold']}**",
+                    "",
+                    "| truth | " + " | ".join(cm["cols_pred"]) + " |",
+                    "|---" * (len(cm["cols_pred"]) + 1) + "|",
+                ]
+                for row_name, row in zip(cm["rows_true"], cm["matrix"], strict=True):
+                    lines.append(f"| {row_name} | " + " | ".join(str(v) for v in row) + " |")
+                lines.append("")
+    lines += ["## Data notes", ""] + [f"- {n}" for n in doc["notes"] if "skipped" not in n]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
