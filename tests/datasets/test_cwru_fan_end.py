@@ -63,7 +63,7 @@ def test_recordings_match_index(prepared: tuple[Store, PrepareReport, Path]) -> 
         assert (fault.clock_position or "") == (
             "" if pd.isna(row.or_position) else str(row.or_position)
         )
-    assert "speed_note" in store.recording("cwru-fe-279").condition.settings
+    assert store.recording("cwru-fe-279").condition.settings["speed_in_doubt"] == 1.0
 
 
 @pytest.mark.realdata

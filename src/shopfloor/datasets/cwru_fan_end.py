@@ -8,7 +8,7 @@ the drive-end loader's :func:`~shopfloor.datasets.cwru.read_mat` (same layout, s
 Quirks handled here:
 
 * ``279.mat`` (IR 0.007 in, published as 1 hp) stores 1732 rpm, the 3 hp speed; the stored value
-  is kept (it is what the file says) and the doubt is written into the recording's settings, so
+  is kept (it is what the file says) and flagged ``speed_in_doubt = 1`` in the settings, so
   a diagnosis can check it against the speed it estimates from the signal.
 * ``313.mat`` and ``315.mat`` are at 0 hp, the only load CWRU published for them.
 * The recordings belong to their own asset id (``cwru-motor-skf-fe``): the same rig as the
@@ -95,9 +95,10 @@ def load_file(root: Path, entry: FanEndFile, asset: Asset) -> RecordingData:
     if "FE" not in signals:
         raise InputError("no fan-end signal (variable X<nnn>_FE_time)", source=path)
     nominal = NOMINAL_RPM[entry.load_hp]
-    settings: dict[str, object] = {"nominal_shaft_speed_rpm": nominal}
+    settings: dict[str, float] = {"nominal_shaft_speed_rpm": nominal}
     if entry.number in SPEED_IN_DOUBT:
-        settings["speed_note"] = SPEED_IN_DOUBT[entry.number]
+        # settings hold numbers only: 1.0 flags the doubt, SPEED_IN_DOUBT says why
+        settings["speed_in_doubt"] = 1.0
     channels = [c for c in ("DE", "FE", "BA") if c in signals]
     recording = Recording(
         id=f"cwru-fe-{entry.number}",
