@@ -16,7 +16,8 @@ Fusion, fixed in advance (not fitted):
    on the spectrum; a model trained on a few rigs is not), probabilities halfway between the
    model's and certainty on S (``side = "physics"``);
 3. no strong series, model names fault F and F's own frequency has at least one harmonic at the
-   1 % level: the model's probabilities (``side = "model"``);
+   1 % level after a look-elsewhere correction over the bands: the model's probabilities
+   (``side = "model"``);
 4. no strong series, model names fault F and nothing of F shows in the spectrum: healthy by
    default, probabilities halfway between the model's and certainty on normal
    (``side = "healthy-default"``): a fault is called only with some physical evidence for it.
@@ -35,7 +36,7 @@ import pandas as pd
 
 from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.diagnosis import CLASS_OF_SIGNATURE, SIGNATURE_OF, FaultClass
-from shopfloor.assessment.evidence import as_feature_frame, describe_row, strongest
+from shopfloor.assessment.evidence import as_feature_frame, band_names, describe_row, strongest
 from shopfloor.assessment.physics_diagnoser import (
     RACE_SIGNATURES,
     PhysicsRuleDiagnoser,
@@ -51,7 +52,8 @@ SIDES = ("agree", "physics", "model", "healthy-default", "model-normal")
 #: make the model less sure, never surer than trained: out-of-group predictions over a handful
 #: of bearings are too few to justify sharpening, and a new rig is harder than the old ones.
 _TEMPERATURES = np.exp(np.linspace(0.0, np.log(8.0), 31))
-#: One harmonic at the 1 % level: the least physical support a model-only fault call needs.
+#: One harmonic at the 1 % level, after the look-elsewhere correction over the bands searched:
+#: the least physical support a model-only fault call needs.
 _WEAK_SUPPORT = 2.0
 
 
@@ -218,9 +220,14 @@ class FusedDiagnoser(Diagnoser):
         ]
         top = np.asarray(classes)[np.argmax(model, axis=1)]
         support = np.zeros(n)
+        found = np.zeros(n)
         for j, name in enumerate(RACE_SIGNATURES):
             rows = top == CLASS_OF_SIGNATURE[name].value
             support[rows] = sig[rows, j]
+            found[rows] = strongest(frame.iloc[np.flatnonzero(rows)], name)[1]
+        # the best of several bands is large more often by chance: Bonferroni over the bands
+        needed = _WEAK_SUPPORT + np.log10(max(1, len(band_names(list(frame.columns)))))
+        supported = (support >= needed) & (found >= 1)
         normal = FaultClass.NORMAL.value
         side = np.where(
             any_strong,
@@ -232,9 +239,7 @@ class FusedDiagnoser(Diagnoser):
             np.where(
                 top == normal,
                 "model-normal",
-                np.where(
-                    (support >= _WEAK_SUPPORT) | (normal not in classes), "model", "healthy-default"
-                ),
+                np.where(supported | (normal not in classes), "model", "healthy-default"),
             ),
         )
         out = model.copy()
