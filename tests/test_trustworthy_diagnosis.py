@@ -216,3 +216,25 @@ def test_physics_rules_stay_available() -> None:
     result = diagnose_signal(x, FS, TRUE_RPM, g, diagnoser=rules)
     assert result.decided_by == "physics-rules"
     assert result.diagnosis.label == FaultClass.OUTER_RACE
+
+
+# --- healthy baseline --------------------------------------------------------------------------
+
+
+def test_lines_that_grew_since_a_healthy_baseline_are_named() -> None:
+    g = cwru_drive_end_bearing()
+    healthy, _ = bearing_signal(
+        "outer", geometry=g, shaft_hz=TRUE_RPM / 60, fs_hz=FS, duration_s=6.0,
+        impulse_amplitude=0.0, seed=5,
+    )  # fmt: skip
+    baseline = diagnose_signal(healthy, FS, TRUE_RPM, g)
+    now = diagnose_signal(outer_race_signal(), FS, TRUE_RPM, g)
+    now.against_baseline(baseline, "baseline-rec")
+    assert now.grown_since_baseline
+    assert {c.signature for c in now.grown_since_baseline} == {"bpfo"}
+    assert all(c.growth_db >= 6.0 for c in now.grown_since_baseline)
+    assert now.as_dict()["baseline"] == "baseline-rec"
+    same = diagnose_signal(healthy, FS, TRUE_RPM, g)
+    same.against_baseline(baseline, "baseline-rec")
+    assert same.grown_since_baseline == []
+    assert "no defect line grew" in same.notes[-1]

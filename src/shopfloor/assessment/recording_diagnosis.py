@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from shopfloor.assessment.baseline import LineChange, compare_to_baseline
 from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.diagnosis import (
     CLASS_OF_SIGNATURE,
@@ -100,6 +101,20 @@ class RecordingDiagnosis:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     data_checks: dict[str, Any] = field(default_factory=dict)
+    baseline_id: str | None = None
+    grown_since_baseline: list[LineChange] = field(default_factory=list)
+
+    def against_baseline(self, baseline: RecordingDiagnosis, baseline_id: str) -> None:
+        """Record which defect lines grew since ``baseline`` (a healthy reference diagnosis)."""
+        self.baseline_id = baseline_id
+        self.grown_since_baseline = compare_to_baseline(self.evidence, baseline.evidence)
+        if self.grown_since_baseline:
+            self.notes.append(
+                f"since the healthy baseline {baseline_id}: "
+                + "; ".join(c.describe() for c in self.grown_since_baseline[:3])
+            )
+        else:
+            self.notes.append(f"no defect line grew by 6 dB or more since {baseline_id}")
 
     def best_band(self, signature: str) -> BandSpectrum:
         ev = max(
@@ -151,6 +166,8 @@ class RecordingDiagnosis:
             "notes": self.notes,
             "warnings": self.warnings,
             "data_checks": self.data_checks,
+            "baseline": self.baseline_id,
+            "grown_since_baseline": [c.describe() for c in self.grown_since_baseline],
             "probabilities": d.probabilities,
         }
 
