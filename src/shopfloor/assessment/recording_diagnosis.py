@@ -122,6 +122,19 @@ class RecordingDiagnosis:
         )
         return next(s for s in self.spectra if s.name == ev.band)
 
+    def evidence_by_signature(self) -> dict[str, SignatureEvidence]:
+        """For each race defect signature, its evidence in the band where it is strongest.
+
+        This is what a person is shown; the verdict's own evidence is the entry of its class.
+        """
+        best: dict[str, SignatureEvidence] = {}
+        for e in self.evidence:
+            if e.signature not in ("bpfo", "bpfi", "bsf2"):
+                continue
+            if e.signature not in best or e.significance > best[e.signature].significance:
+                best[e.signature] = e
+        return best
+
     def decisive_evidence(self) -> SignatureEvidence | None:
         """The evidence behind the verdict: its signature's strongest band, or None."""
         return self.diagnosis.evidence[0] if self.diagnosis.evidence else None
@@ -327,7 +340,7 @@ def _aggregate(
             key=lambda e: e.significance,
             default=None,
         )
-    ]
+    ]  # the same choice as RecordingDiagnosis.evidence_by_signature
     verdict = Diagnosis(
         label=FaultClass(label),
         confidence=float(confidence),
@@ -399,6 +412,7 @@ def _averaged_evidence(
                     float(ev.frequency_hz[0, h]),
                     float(ev.ratio_db[0, h]),
                     float(ev.significance[0, h]) if counted[h] else 0.0,
+                    bool(counted[h]),
                 )
                 for h in range(cfg.n_harmonics)
             ]
