@@ -99,6 +99,8 @@ class FusedDiagnoser(Diagnoser):
         "optional_dependency": "lightgbm",
     }
 
+    version_: str  # set when loaded from a shipped record (default_model)
+
     def __init__(
         self,
         n_estimators: int = 100,
