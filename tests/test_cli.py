@@ -148,7 +148,7 @@ def test_diagnose_a_file_with_plot(tmp_path: Path) -> None:
             str(tmp_path / "home"),
         ],
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a fault found is a finding
     assert "outer race" in result.output
     assert "BPFO" in result.output
     assert png.stat().st_size > 10_000
@@ -174,12 +174,13 @@ def test_diagnose_recordings_from_the_store(dataset_dir, tmp_path: Path) -> None
         ["datasets", "prepare", "cwru", "--home", str(home), "--source", str(dataset_dir("cwru"))],
     )
     outer = runner.invoke(app, ["diagnose", "cwru-130", "--home", str(home)])
-    assert outer.exit_code == 0, outer.output
+    assert outer.exit_code == 1, outer.output
     assert "outer race" in outer.output
     inner = runner.invoke(app, ["diagnose", "cwru-105", "--home", str(home)])
     assert "inner race" in inner.output
     healthy = runner.invoke(app, ["diagnose", "cwru-97", "--home", str(home)])
     assert "normal" in healthy.output
+    assert healthy.exit_code == 0, healthy.output
     ntn = runner.invoke(app, ["diagnose", "cwru-3001", "--home", str(home)])
     assert ntn.exit_code == 2
     assert "no bearing geometry" in ntn.output

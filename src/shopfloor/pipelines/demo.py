@@ -15,7 +15,7 @@ when kurtosis > 4 or RMS > 2x reference, else ``ok``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from math import gcd
 
 import numpy as np
@@ -95,6 +95,17 @@ class HealthSummary:
             r.diagnosis in ("unknown", "cannot diagnose", "no geometry") for r in labelled
         )
         return agree, len(labelled), unknown
+
+    def to_dict(self) -> dict[str, object]:
+        """The summary as plain data (``shopfloor demo --json``)."""
+        agree, labelled, unknown = self.diagnosis_agreement()
+        return {
+            "dataset": self.dataset,
+            "source": self.source_note,
+            "recordings": [asdict(r) for r in self.rows],
+            "diagnosis_agreement": {"agree": agree, "labelled": labelled, "unknown": unknown},
+            "notes": list(self.notes),
+        }
 
     def print(self, console: Console) -> None:
         console.print(f"[bold]Health summary of {self.dataset}[/] — {self.source_note}")

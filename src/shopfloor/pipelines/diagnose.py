@@ -7,13 +7,18 @@ the bearing taken from an asset in the store).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+from pydantic import ValidationError
 
+from shopfloor.acquisition.signal_file import (
+    PARQUET_SUFFIXES,
+    TEXT_SUFFIXES,
+    read_signal_column,
+)
 from shopfloor.assessment.recording_diagnosis import RecordingDiagnosis, diagnose_signal
 from shopfloor.core.assets import Asset, BearingGeometry, ComponentKind
 from shopfloor.core.errors import InputError
@@ -35,6 +40,20 @@ class DiagnoseRequest:
     asset_id: str | None = None
     window_s: float = 1.0
 
+    def validate(self) -> None:
+        """Refuse impossible numbers before any work: each error names its option."""
+        for option, value in (
+            ("--fs", self.fs_hz),
+            ("--rpm", self.rpm),
+            ("--window", self.window_s),
+        ):
+            if value is None:
+                continue
+            if not math.isfinite(value) or value <= 0:
+                raise InputError(f"{option} must be a positive number, got {value:g}")
+        if self.rpm is not None and self.rpm > 120_000:
+            raise InputError(f"--rpm {self.rpm:g} is beyond any rotating machine (> 120,000 rpm)")
+
 
 def parse_bearing(text: str) -> BearingGeometry:
     """``"n=9,d=7.94mm,D=39.04mm,angle=0"``: elements, ball and pitch diameter, contact angle.
@@ -47,7 +66,9 @@ def parse_bearing(text: str) -> BearingGeometry:
     fields = {}
     for part in text.split(","):
         if "=" not in part:
-            raise InputError(f"bearing {text!r}: expected key=value pairs such as n=9,d=7.94,D=39")
+            raise InputError(
+                f"--bearing {text!r}: expected key=value pairs such as n=9,d=7.94,D=39"
+            )
         key, value = (s.strip() for s in part.split("=", 1))
         fields[key] = value
     names = {
@@ -58,22 +79,49 @@ def parse_bearing(text: str) -> BearingGeometry:
     }
     unknown = set(fields) - set(names)
     if unknown:
-        raise InputError(f"bearing {text!r}: unknown keys {sorted(unknown)}; use n, d, D, angle")
+        raise InputError(f"--bearing {text!r}: unknown keys {sorted(unknown)}; use n, d, D, angle")
+    missing = [k for k in ("n", "d", "D") if k not in fields]
+    if missing:
+        what = {"n": "number of rolling elements", "d": "ball diameter", "D": "pitch diameter"}
+        raise InputError(
+            f"--bearing {text!r}: missing " + ", ".join(f"{k} ({what[k]})" for k in missing)
+        )
     values: dict[str, object] = {}
     for key, value in fields.items():
         if key == "n":
-            values[names[key]] = int(value)
+            try:
+                n = float(value)
+            except ValueError:
+                n = math.nan
+            if not math.isfinite(n) or n != int(n):
+                raise InputError(
+                    f"--bearing: n must be a whole number of rolling elements, got {value!r}"
+                )
+            values[names[key]] = int(n)
         elif re.fullmatch(r"[-+0-9.eE]+", value):
             values[names[key]] = float(value)
         else:
             values[names[key]] = value
-    return BearingGeometry.model_validate(values)
+    try:
+        return BearingGeometry.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'geometry'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InputError(f"--bearing {text!r}: {problems}") from None
 
 
 def _bearing_of(asset: Asset, component: str | None) -> tuple[str, BearingGeometry | None]:
     bearings = [c for c in asset.components if c.kind == ComponentKind.ROLLING_BEARING]
     if component is not None:
-        comp = asset.component(component)
+        try:
+            comp = asset.component(component)
+        except KeyError:
+            known = [c.id for c in asset.components]
+            raise InputError(
+                f"--component {component!r}: asset {asset.id!r} has no such component; "
+                f"it has {known}"
+            ) from None
         return comp.id, comp.bearing
     with_geometry = [c for c in bearings if c.bearing is not None]
     candidates = with_geometry or bearings
@@ -83,10 +131,23 @@ def _bearing_of(asset: Asset, component: str | None) -> tuple[str, BearingGeomet
     return chosen.id, chosen.bearing
 
 
+def stored_asset(store: Store | None, asset_id: str) -> Asset:
+    """The asset, or an error naming the option and the assets that exist."""
+    if store is None:
+        raise InputError(f"--asset {asset_id!r}: the store is empty (nothing imported yet)")
+    try:
+        return store.asset(asset_id)
+    except KeyError:
+        known = [a.id for a in store.assets()]
+        shown = ", ".join(known[:8]) + (" ..." if len(known) > 8 else "")
+        raise InputError(f"--asset {asset_id!r}: no such asset in the store ({shown})") from None
+
+
 def diagnose_target(req: DiagnoseRequest, store: Store | None) -> tuple[RecordingDiagnosis, str]:
     """Diagnose a recording or a file; returns the result and a one-line description of it."""
+    req.validate()
     path = Path(req.target)
-    if path.is_file():
+    if path.suffix.lower() in (*PARQUET_SUFFIXES, *TEXT_SUFFIXES) or path.exists():
         return _diagnose_file(req, path, store)
     if store is None:
         raise InputError(f"{req.target!r} is neither a file nor a recording in the store")
@@ -98,14 +159,19 @@ def diagnose_target(req: DiagnoseRequest, store: Store | None) -> tuple[Recordin
         ) from None
     asset = store.asset(rec.asset_id)
     component, geometry = _bearing_of(asset, req.component)
+    if req.channel is not None and req.channel not in rec.channel_ids:
+        raise InputError(
+            f"--channel {req.channel!r}: recording {rec.id!r} has channels {list(rec.channel_ids)}"
+        )
     channel = req.channel or next(
         (c.id for c in asset.channels if c.component_id == component and c.id in rec.channel_ids),
         None,
     )
     if channel is None:
         raise InputError(f"recording {rec.id!r} has no channel on {component!r}; pass --channel")
-    fs = req.fs_hz or rec.time_base.sample_rate_hz
-    rpm = req.rpm or rec.condition.shaft_speed_rpm
+    # explicit values win over the data model (validate() has refused zeros and NaN)
+    fs = req.fs_hz if req.fs_hz is not None else rec.time_base.sample_rate_hz
+    rpm = req.rpm if req.rpm is not None else rec.condition.shaft_speed_rpm
     if fs is None:
         raise InputError(f"recording {rec.id!r} has no fixed sample rate; pass --fs")
     if rpm is None:
@@ -132,39 +198,21 @@ def _diagnose_file(
     req: DiagnoseRequest, path: Path, store: Store | None
 ) -> tuple[RecordingDiagnosis, str]:
     if req.fs_hz is None or req.rpm is None:
-        raise InputError(f"{path}: a file needs --fs (Hz) and --rpm")
+        missing = " and ".join(
+            o for o, v in (("--fs (Hz)", req.fs_hz), ("--rpm", req.rpm)) if v is None
+        )
+        raise InputError(f"{path}: a file needs {missing}")
     if req.bearing:
         geometry: BearingGeometry | None = parse_bearing(req.bearing)
-    elif req.asset_id and store is not None:
-        _, geometry = _bearing_of(store.asset(req.asset_id), req.component)
+    elif req.asset_id:
+        _, geometry = _bearing_of(stored_asset(store, req.asset_id), req.component)
     else:
         raise InputError(f"{path}: give the bearing (--bearing n=9,d=7.94,D=39.04) or --asset")
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-    else:
-        # the header decides the delimiter; pandas' sniffer guesses letters on 1-column files
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            header = fh.readline()
-        sep = next((d for d in (";", "\t", ",") if d in header), ",")
-        frame = pd.read_csv(path, sep=sep)
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-    column = req.column or (numeric[0] if len(numeric) == 1 else None)
-    if column is None:
-        raise InputError(f"{path}: {len(numeric)} numeric columns {numeric}; pass --column")
-    if column not in frame.columns:
-        raise InputError(f"{path}: no column {column!r}", column=column)
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        raise InputError(
-            f"{bad.size} missing or non-numeric values",
-            source=path,
-            line=int(bad[0]) + 2,
-            column=str(column),
-        )
+    read = read_signal_column(path, req.column)
+    values, column = read.values, read.column
     rated = None
-    if req.asset_id and store is not None:
-        rated = store.asset(req.asset_id).nameplate.rated_power_kw
+    if req.asset_id:
+        rated = stored_asset(store, req.asset_id).nameplate.rated_power_kw
     result = diagnose_signal(
         values,
         req.fs_hz,
@@ -174,4 +222,5 @@ def _diagnose_file(
         unit=req.unit,
         rated_power_kw=rated,
     )
-    return result, f"file {path}, column {column}, {req.fs_hz:g} Hz, {req.rpm:g} rpm"
+    note = f" ({read.note})" if read.note else ""
+    return result, f"file {path}, column {column}{note}, {req.fs_hz:g} Hz, {req.rpm:g} rpm"

@@ -1,0 +1,65 @@
+"""The ``shopfloor`` command-line tool (typer + rich).
+
+Each command lives in its own module of this package and registers itself on :data:`app`
+through ``register``; the conventions every command follows (``--json``, exit codes,
+one-line errors, ``--debug``) are in :mod:`shopfloor.cli._common`. Nothing heavy is imported
+here, so ``shopfloor --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from shopfloor import __version__
+from shopfloor.cli import datasets, demo, diagnose, importing, store
+from shopfloor.cli._common import ExitCode, set_root_debug, stderr_console
+
+app = typer.Typer(
+    name="shopfloor",
+    help="AI for the factory floor: condition monitoring of motors and rotating machines.\n\n"
+    "Exit status of every command: 0 ok/normal, 1 finding (fault, anomaly, alert), "
+    "2 bad input or usage, 3 unknown.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# One line per command module; order is the order of ``shopfloor --help``.
+for _module in (demo, datasets, importing, diagnose, store):
+    _module.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"shopfloor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks on errors (every command).")
+    ] = False,
+) -> None:
+    set_root_debug(debug)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        stderr_console().print("interrupted; nothing half-written was kept")
+        sys.exit(130)
+
+
+__all__ = ["ExitCode", "app", "main"]

@@ -1,0 +1,5 @@
+"""``python -m shopfloor.cli``."""
+
+from shopfloor.cli import main
+
+main()
