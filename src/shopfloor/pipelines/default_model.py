@@ -27,6 +27,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from math import gcd
 from pathlib import Path
 
@@ -34,7 +35,6 @@ import numpy as np
 import pandas as pd
 from scipy.signal import resample_poly
 
-from shopfloor import __version__
 from shopfloor.assessment.default_model import MODEL_NAME
 from shopfloor.assessment.diagnosis import FaultClass
 from shopfloor.assessment.fused_diagnoser import FusedDiagnoser
@@ -46,6 +46,15 @@ from shopfloor.datasets.prepare import prepare
 from shopfloor.manipulation.bearing_features import bearing_features
 
 DATASETS = ("cwru", "cwru_fan_end")
+
+
+def _shopfloor_version() -> str:
+    try:
+        return version("shopfloor")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0+unknown"
+
+
 FS = 12_000.0
 CLASSES = ("normal", "inner_race", "outer_race", "rolling_element")
 
@@ -117,7 +126,7 @@ def build(out: Path, data_dir: Path | None = None) -> dict[str, object]:
         "name": MODEL_NAME,
         "version": "1.0.0",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "shopfloor_version": __version__,
+        "shopfloor_version": _shopfloor_version(),
         "booster_file": booster_file,
         "booster_sha256": digest,
         "booster_bytes": len(text.encode("utf-8")),
