@@ -1,27 +1,27 @@
-"""Bearing fault diagnosis benchmark with protocols that do not leak (issue 4).
+"""Bearing fault diagnosis benchmark on both CWRU bearing types (issues 4 and 13).
 
 Run (from the repository root; needs the `bench` and `torch` extras for the peers)::
 
-    .venv/bin/python benchmarks/diagnosis_cwru.py                # full run, ~30-60 min
-    .venv/bin/python benchmarks/diagnosis_cwru.py --quick        # shopfloor only, minutes
+    ./sf bench diagnosis_cwru                                          # full run
+    .venv/bin/python benchmarks/diagnosis_cwru.py --quick              # shopfloor only
+    .venv/bin/python benchmarks/diagnosis_cwru.py --quick --fold size_mm=0.3556   # one P3 fold
 
 Writes ``benchmarks/results/diagnosis_cwru.json`` and ``.md``.
 
-Protocols (4 classes: normal / inner race / outer race / ball):
+Protocols (4 classes: normal / inner race / outer race / ball), every decision on 1 s of signal
+(12,000 samples) unless named ``_2048``:
 
-* P1 random windows: windows shuffled regardless of recording, 30 % test. Leaks (the same
-  recording on both sides); a labelled contrast only.
-* P2 across loads: train on three motor loads, test on the fourth; all four rotations.
-* P3 across fault severities (unseen physical bearings, after Hendriks et al., MSSP 2022):
-  learn the fault location on two fault diameters, test on the third; all rotations.
+* P2 across loads (drive end): train on three motor loads, test on the fourth.
+* P3 across fault sizes (drive end; unseen physical bearings, after Hendriks et al., MSSP 2022):
+  learn the fault location on two fault diameters, test on the third.
+* P4 across bearing types: train on the drive-end SKF 6205 faults, test on the fan-end SKF 6203
+  faults (``cwru_fan_end``), and the reverse.
+* A speed-error sweep: every held-out recording diagnosed whole with the given speed off by
+  -8 .. +8 %.
 
 The one healthy recording is split in time (early block train, late block test) for every
-protocol; its recall is reported separately. Window length, feature set (physics, or physics +
-spectral shape) and model variant (one multiclass LightGBM, or one physics-monotone model per
-class) are chosen per fold on the training data only, by leave-one-group-out accuracy inside the
-training groups.
-Peers run side by side in the same process: tsfresh's EfficientFCParameters + random forest,
-and WDCNN (Zhang et al. 2017), on 2,048-sample windows as they were published.
+protocol. Peers (``diagnosis_peers.py``: WDCNN with and without AdaBN, tsfresh + RF with and
+without FRESH) run in the same process on the same decisions and folds.
 """
 
 from __future__ import annotations
@@ -803,9 +803,12 @@ def markdown(doc: dict[str, Any]) -> str:
         "wrong (the physics rules give it when evidence is weak).",
         "- Healthy data is one 5 s recording: its late 40 % gives only a handful of test windows "
         "(see the per-rotation counts), so healthy recall is a weak figure.",
-        "- Window length, feature set and model variant for shopfloor are chosen per fold by "
-        "leave-one-group-out accuracy inside "
-        "the training groups; the peers use the 2,048-sample windows they were published with.",
+        "- Equal signal per decision: shopfloor decides on 1 s windows (12,000 samples); the "
+        "peers decide per 2,048-sample window (`*_2048`) and by a soft vote over the windows "
+        "covering the same second (`*_1s_vote`); shopfloor at 2,048 samples is "
+        "`shopfloor_fused_2048`. Nothing is chosen per fold.",
+        "- The speed-error sweep diagnoses whole recordings (the CLI's path, shaft speed read "
+        "from the signal) with the model of the fold that held each recording out.",
         "",
         "## Data notes",
         "",
