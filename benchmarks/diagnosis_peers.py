@@ -52,6 +52,13 @@ API (import with ``benchmarks/`` on ``sys.path``; signatures are kept stable for
         same shape as diagnosis_cwru's summaries; with keep_proba each per_second fold also
         holds "decision_rows" (rows of data.decisions), "classes" and "proba" for calibration.
 
+Cost (one core): tsfresh extraction dominates, 1-4 windows of 2,048 samples per second
+depending on the machine's load (P3 alone: 2,190 windows; with the fan-end data ~3,000); each
+WDCNN training (30 epochs over ~4,900 windows) takes 1-6 min. Set ``data.features_cache`` (a
+folder) to keep the tsfresh features per segment on disk, keyed by the sha256 of the segment's
+windows, so a second run or another protocol reuses them; ``--update`` adds a protocol to an
+existing results file without rerunning the others.
+
 Threads: torch one thread (``torch_session``), forest ``n_jobs=1``, tsfresh one process; seeded
 and deterministic on one machine and library version.
 """
@@ -73,12 +80,14 @@ import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
+from math import gcd  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
 import pandas as pd  # noqa: E402
+from scipy.signal import resample_poly  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from diagnosis_windows import CLASSES_4, Corpus, load_corpus  # noqa: E402
@@ -404,38 +413,92 @@ def p3_folds(decisions: pd.DataFrame) -> list[Fold]:
 
 def p4_folds(decisions: pd.DataFrame, n_first_segments: int) -> list[Fold]:
     """P4 across bearing types: segments below ``n_first_segments`` are the drive-end corpus,
-    the rest the fan-end one. Faults of one bearing train, faults of the other test; a healthy
-    early block (wherever it comes from) trains and a healthy late block tests, both ways."""
+    the rest the fan-end one. The faults of one bearing train, those of the other test. The
+    healthy early block of the training side trains and the healthy late block of the test
+    side tests (of the other side when the test side has no healthy recording); early and
+    late blocks never overlap in time, so no healthy sample is on both sides."""
     role = decisions["role"].to_numpy()
     first = decisions["segment"].to_numpy() < n_first_segments
-    faulty = role == "any"
-    healthy_train = np.flatnonzero(role == "train_only").astype(np.int64)
-    healthy_test = np.flatnonzero(role == "test_only").astype(np.int64)
     out = []
     for name, train_side in (("DE->FE", first), ("FE->DE", ~first)):
+        healthy_train = np.flatnonzero((role == "train_only") & train_side)
+        if healthy_train.size == 0:
+            healthy_train = np.flatnonzero(role == "train_only")
+        healthy_test = np.flatnonzero((role == "test_only") & ~train_side)
+        if healthy_test.size == 0:
+            healthy_test = np.flatnonzero(role == "test_only")
         out.append(
             Fold(
                 name,
-                np.concatenate([np.flatnonzero(faulty & train_side), healthy_train]),
-                np.concatenate([np.flatnonzero(faulty & ~train_side), healthy_test]),
+                np.concatenate([np.flatnonzero((role == "any") & train_side), healthy_train]),
+                np.concatenate([np.flatnonzero((role == "any") & ~train_side), healthy_test]),
             )
         )
     return out
 
 
 # ----------------------------------------------------------------------------- main
-def _fan_end_corpus(store: Any, settings: Any, log: Log) -> tuple[Corpus | None, str]:
-    """The fan-end corpus through the dataset registry, or why there is none."""
+def _fan_end_corpora(store: Any, settings: Any, fs: float, log: Log) -> tuple[list[Corpus], str]:
+    """The fan-end side of P4 through the dataset registry, or why there is none.
+
+    Faults: dataset ``cwru_fan_end`` (component ``fe_bearing``). Healthy: the drive-end
+    dataset's healthy recording seen by its fan-end accelerometer (``cwru``, component
+    ``fe_bearing``), brought to ``fs`` with the same anti-aliasing resampler as
+    ``load_corpus``, split in time like every healthy recording.
+    """
     from shopfloor.core.errors import ShopfloorError
     from shopfloor.datasets.prepare import prepare
 
     try:
         report = prepare("cwru_fan_end", store, settings)
-    except (ShopfloorError, KeyError, LookupError) as exc:
-        return None, f"P4 not run: dataset cwru_fan_end not available here ({exc})"
+        faults = load_corpus(store, "cwru_fan_end", "fe_bearing", healthy_train_fraction=0.6)
+    except (ShopfloorError, LookupError, ValueError) as exc:
+        return [], f"P4 not run: dataset cwru_fan_end could not be loaded ({exc})"
     log(f"prepared {report.name}: {report.n_recordings} recordings")
-    corpus = load_corpus(store, "cwru_fan_end", "fe_bearing", healthy_train_fraction=0.6)
-    return corpus, "fan-end corpus: dataset cwru_fan_end, component fe_bearing"
+    out, what = [faults], "fan-end faults: dataset cwru_fan_end, component fe_bearing"
+    healthy = load_corpus(store, "cwru", "fe_bearing", healthy_train_fraction=0.6)
+    segs = [seg for seg in healthy.segments if seg.label == "normal"]
+    if segs:
+        if healthy.fs != fs:
+            g = gcd(int(healthy.fs), int(fs))
+            for seg in segs:  # each time block on its own: no filter reaches across the cut
+                seg.signal = resample_poly(seg.signal, int(fs) // g, int(healthy.fs) // g)
+        out.append(Corpus(segs, fs, healthy.geometry, healthy.notes))
+        what += (
+            f"; fan-end healthy: {', '.join(sorted({s.recording_id for s in segs}))} "
+            f"(dataset cwru, fan-end accelerometer, {healthy.fs:g} Hz -> {fs:g} Hz)"
+        )
+    else:
+        what += "; no fan-end healthy recording: the drive-end healthy blocks serve both sides"
+    return out, what
+
+
+def _headline(results: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
+    figures = {
+        f"{p}_{name}_{mode}": modes[mode]["mean_accuracy"]
+        for p, r in results.items()
+        for name, modes in r["peers"].items()
+        for mode in ("per_window", "per_second")
+    }
+    headline: dict[str, Any] = {}
+    if "P3" in results:
+        peers = results["P3"]["peers"]
+        best = max(peers, key=lambda n: peers[n]["per_second"]["mean_accuracy"])
+        headline["p3_equal_signal_best_peer"] = peers[best]["per_second"]["mean_accuracy"]
+        headline["p3_equal_signal_best_peer_name"] = best
+    if "P4" in results:
+        for direction, key in (("DE->FE", "p4_de_to_fe"), ("FE->DE", "p4_fe_to_de")):
+            acc = {
+                n: f["accuracy"]
+                for n, modes in results["P4"]["peers"].items()
+                for f in modes["per_second"]["folds"]
+                if f["fold"] == direction
+            }
+            if acc:
+                best = max(acc, key=lambda n: acc[n])
+                headline[f"{key}_best_peer"] = acc[best]
+                headline[f"{key}_best_peer_name"] = best
+    return headline, figures
 
 
 def main() -> None:
@@ -452,9 +515,13 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=None, help="tsfresh feature cache folder")
     parser.add_argument("--out", type=Path, default=RESULTS / "diagnosis_peers.json")
+    parser.add_argument(
+        "--update", action="store_true", help="keep the other protocols already in --out"
+    )
     args = parser.parse_args()
     protocols = args.protocol or ["P3", "P4"]
     peers = tuple(args.peer or PEERS)
+    command = "python " + " ".join(["benchmarks/diagnosis_peers.py", *sys.argv[1:]])
 
     started = time.perf_counter()
     home = Path(tempfile.mkdtemp(prefix="shopfloor-peers-"))
@@ -464,12 +531,12 @@ def main() -> None:
     with Store.open(home) as store:
         prepare("cwru", store, settings)
         de = load_corpus(store, "cwru", "de_bearing", healthy_train_fraction=0.6)
-        fe, why = _fan_end_corpus(store, settings, _log) if "P4" in protocols else (None, "")
-    notes += de.notes
-    if why:
-        notes.append(why)
-    corpora = [de] if fe is None else [de, fe]
-    data = peer_windows(corpora)
+        fe: list[Corpus] = []
+        if "P4" in protocols:
+            fe, why = _fan_end_corpora(store, settings, de.fs, _log)
+            notes.append(why)
+    notes += de.notes + [n for c in fe for n in c.notes]
+    data = peer_windows([de, *fe])
     data.features_cache = args.cache
     _log(
         f"{len(data.decisions)} decisions of {data.decision_length} samples, "
@@ -479,25 +546,31 @@ def main() -> None:
     results: dict[str, Any] = {}
     for protocol in protocols:
         if protocol == "P3":
-            sub = data.decisions["segment"].to_numpy() < len(de.segments)
-            folds = [f for f in p3_folds(data.decisions) if sub[f.test].all()]
-        elif fe is not None:
+            # on the drive-end corpus only (its decisions are the first rows of the table)
+            n_de = int((data.decisions["segment"].to_numpy() < len(de.segments)).sum())
+            folds = p3_folds(data.decisions.iloc[:n_de])
+        elif fe:
             folds = p4_folds(data.decisions, len(de.segments))
         else:
             continue
         if args.fold:
             folds = [f for f in folds if f.name in args.fold]
         results[protocol] = evaluate_peers(data, folds, peers=peers, wdcnn_epochs=args.wdcnn_epochs)
-    headline = {
-        f"{p}_{name}_{mode}": r["peers"][name][mode]["mean_accuracy"]
-        for p, r in results.items()
-        for name in peers
-        for mode in ("per_window", "per_second")
-    }
+        results[protocol].update(
+            command=command,
+            seconds=round(time.perf_counter() - started, 1),
+            tsfresh_windows_per_s=data.tsfresh_windows_per_s,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            notes=notes,
+        )
+    if args.update and args.out.exists():
+        previous = json.loads(args.out.read_text(encoding="utf-8"))["protocols"]
+        results = {**{k: v for k, v in previous.items() if k not in results}, **results}
+    headline, figures = _headline(results)
     doc = {
         "benchmark": "diagnosis_peers",
         "issue": 13,
-        "command": "python " + " ".join(["benchmarks/diagnosis_peers.py", *sys.argv[1:]]),
+        "commands": sorted({r["command"] for r in results.values()}),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "shopfloor_version": __version__,
         "machine": {
@@ -508,8 +581,14 @@ def main() -> None:
         },
         "classes": CLASSES_4,
         "headline": headline,
-        "notes": notes,
-        "seconds": round(time.perf_counter() - started, 1),
+        "headline_definitions": {
+            "p3_equal_signal_best_peer": "best peer's mean P3 accuracy at one decision per "
+            "second (soft vote), the peer named in p3_equal_signal_best_peer_name",
+            "p4_de_to_fe_best_peer": "best peer's accuracy per second, trained on drive-end "
+            "bearing faults, tested on fan-end ones",
+            "p4_fe_to_de_best_peer": "the reverse direction",
+        },
+        "figures": figures,
         "protocols": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -523,14 +602,32 @@ def markdown(doc: dict[str, Any]) -> str:
     lines = [
         "# Published peers at equal signal per decision (CWRU, 4 classes)",
         "",
-        f"Command: `{doc['command']}` · shopfloor {doc['shopfloor_version']} · "
-        f"{doc['created']} · one thread · run took {doc['seconds']:.0f} s "
-        "(shared, loaded machine)",
+        "Commands: " + "; ".join(f"`{c}`" for c in doc["commands"]),
         "",
+        f"shopfloor {doc['shopfloor_version']} · {doc['created']} · one thread on a shared, "
+        "loaded 2-core machine (times indicative only)",
+        "",
+        "## Headline",
+        "",
+        "| figure | value |",
+        "|---|---|",
     ]
+    for key, value in doc["headline"].items():
+        lines.append(
+            f"| `{key}` | {value:.3f} |" if isinstance(value, float) else f"| `{key}` | {value} |"
+        )
+    lines.append("")
     for protocol, r in doc["protocols"].items():
         lines += [
             f"## {protocol}: accuracy, mean / worst fold",
+            "",
+            f"Run: `{r['command']}` ({r['created']}, {r['seconds']:.0f} s"
+            + (
+                f"; tsfresh extracted {r['tsfresh_windows_per_s']:.2f} windows/s"
+                if r.get("tsfresh_windows_per_s")
+                else ""
+            )
+            + ").",
             "",
             f"Per window: one decision per {r['window_length']} samples. Per second: soft vote "
             f"of {r['windows_per_decision']} windows covering each {r['decision_length']}-sample "
@@ -564,7 +661,8 @@ def markdown(doc: dict[str, Any]) -> str:
                 for row_name, row in zip(cm["rows_true"], cm["matrix"], strict=True):
                     lines.append(f"| {row_name} | " + " | ".join(str(v) for v in row) + " |")
                 lines.append("")
-    lines += ["## Data notes", ""] + [f"- {n}" for n in doc["notes"] if "skipped" not in n]
+    notes = sorted({n for r in doc["protocols"].values() for n in r["notes"] if "skipped" not in n})
+    lines += ["## Data notes", ""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
