@@ -34,6 +34,11 @@ API (import with ``benchmarks/`` on ``sys.path``; signatures are kept stable for
         block: for one corpus it equals cut_windows(corpus, decision_length)[1] row for row;
         for several, those tables concatenated with ``segment`` offset by the segments before.
 
+    p3_folds(decisions, n_segments=None) -> list[Fold]
+        P3 on data.decisions (or any window table); n_segments keeps only the first corpus's
+        segments (pass the drive-end corpus's len(segments) when the fan-end one follows).
+    p4_folds(decisions, n_first_segments) -> [Fold("DE->FE"), Fold("FE->DE")]
+
     soft_vote(proba, decision) -> (decision_ids, mean_proba)
         proba (n_windows, n_classes), decision (n_windows,) ids; mean probability per id,
         ids sorted ascending.
@@ -392,20 +397,30 @@ def evaluate_peers(
 
 
 # ----------------------------------------------------------------------------- protocols
-def p3_folds(decisions: pd.DataFrame) -> list[Fold]:
+def p3_folds(decisions: pd.DataFrame, n_segments: int | None = None) -> list[Fold]:
     """P3 across fault sizes on a decision table: one fold per held-out fault diameter, the
     healthy recording's early block always trains and its late block always tests (as in
-    diagnosis_cwru)."""
-    role = decisions["role"].to_numpy()
-    groups = decisions["size_mm"].to_numpy()
+    diagnosis_cwru).
+
+    ``n_segments``: use only rows whose ``segment`` is below it (the first corpus of a
+    combined table, e.g. the drive-end one when the fan-end corpus follows: both have faults
+    of 0.1778 / 0.3556 / 0.5334 mm, so without it the held-out size would mix bearings).
+    Row indices always refer to the whole table.
+    """
+    rows = np.arange(len(decisions))
+    if n_segments is not None:
+        rows = rows[decisions["segment"].to_numpy() < n_segments]
+    sub = decisions.iloc[rows]
+    role = sub["role"].to_numpy()
+    groups = sub["size_mm"].to_numpy()
     folds = []
     for fold in leave_one_group_out(groups, exclude=role != "any"):
-        named = Fold(f"size_mm={groups[fold.test[0]]:g}", fold.train, fold.test)
+        named = Fold(f"size_mm={groups[fold.test[0]]:g}", rows[fold.train], rows[fold.test])
         folds.append(
             with_extra(
                 named,
-                np.flatnonzero(role == "train_only").astype(np.int64),
-                np.flatnonzero(role == "test_only").astype(np.int64),
+                rows[role == "train_only"].astype(np.int64),
+                rows[role == "test_only"].astype(np.int64),
             )
         )
     return folds
@@ -546,9 +561,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     for protocol in protocols:
         if protocol == "P3":
-            # on the drive-end corpus only (its decisions are the first rows of the table)
-            n_de = int((data.decisions["segment"].to_numpy() < len(de.segments)).sum())
-            folds = p3_folds(data.decisions.iloc[:n_de])
+            folds = p3_folds(data.decisions, len(de.segments))  # drive-end bearings only
         elif fe:
             folds = p4_folds(data.decisions, len(de.segments))
         else:
