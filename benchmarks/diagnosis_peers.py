@@ -488,6 +488,19 @@ def _fan_end_corpora(store: Any, settings: Any, fs: float, log: Log) -> tuple[li
     return out, what
 
 
+def _merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Results of an earlier run with this run's on top, protocol by protocol and peer by peer
+    (every peer entry names the command that produced it)."""
+    merged = dict(previous)
+    for protocol, result in new.items():
+        if protocol not in merged:
+            merged[protocol] = result
+            continue
+        merged[protocol]["peers"].update(result["peers"])
+        merged[protocol]["notes"] = sorted(set(merged[protocol]["notes"]) | set(result["notes"]))
+    return merged
+
+
 def _headline(results: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
     figures = {
         f"{p}_{name}_{mode}": modes[mode]["mean_accuracy"]
@@ -569,6 +582,8 @@ def main() -> None:
         if args.fold:
             folds = [f for f in folds if f.name in args.fold]
         results[protocol] = evaluate_peers(data, folds, peers=peers, wdcnn_epochs=args.wdcnn_epochs)
+        for modes in results[protocol]["peers"].values():
+            modes["command"] = command
         results[protocol].update(
             command=command,
             seconds=round(time.perf_counter() - started, 1),
@@ -577,13 +592,12 @@ def main() -> None:
             notes=notes,
         )
     if args.update and args.out.exists():
-        previous = json.loads(args.out.read_text(encoding="utf-8"))["protocols"]
-        results = {**{k: v for k, v in previous.items() if k not in results}, **results}
+        results = _merge(json.loads(args.out.read_text(encoding="utf-8"))["protocols"], results)
     headline, figures = _headline(results)
     doc = {
         "benchmark": "diagnosis_peers",
         "issue": 13,
-        "commands": sorted({r["command"] for r in results.values()}),
+        "commands": sorted({m["command"] for r in results.values() for m in r["peers"].values()}),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "shopfloor_version": __version__,
         "machine": {
@@ -634,13 +648,15 @@ def markdown(doc: dict[str, Any]) -> str:
         lines += [
             f"## {protocol}: accuracy, mean / worst fold",
             "",
-            f"Run: `{r['command']}` ({r['created']}, {r['seconds']:.0f} s"
+            "Peers from: "
+            + "; ".join(f"`{c}`" for c in sorted({m["command"] for m in r["peers"].values()}))
+            + f". Last run: {r['created']}, {r['seconds']:.0f} s"
             + (
                 f"; tsfresh extracted {r['tsfresh_windows_per_s']:.2f} windows/s"
                 if r.get("tsfresh_windows_per_s")
                 else ""
             )
-            + ").",
+            + ".",
             "",
             f"Per window: one decision per {r['window_length']} samples. Per second: soft vote "
             f"of {r['windows_per_decision']} windows covering each {r['decision_length']}-sample "
