@@ -158,12 +158,15 @@ class PeerWindows:
             path = None if self.features_cache is None else self.features_cache / f"{digest}.pkl"
             if path is not None and path.exists():
                 part = pd.read_pickle(path)
+                if len(part) != rows.size:
+                    raise ValueError(f"{path}: {len(part)} rows cached, {rows.size} expected")
             else:
                 part = tsfresh_rf.extract_features(block)
                 computed += rows.size
-                if path is not None:
+                if path is not None:  # write then rename: a reader never sees half a file
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    part.to_pickle(path)
+                    part.to_pickle(path.with_suffix(f".{os.getpid()}.tmp"))
+                    os.replace(path.with_suffix(f".{os.getpid()}.tmp"), path)
             part.index = pd.Index(rows)
             parts.append(part)
             log(f"tsfresh: segment {seg} ({rows.size} windows) done")
