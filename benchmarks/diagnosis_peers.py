@@ -85,14 +85,12 @@ import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
-from math import gcd  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy.signal import resample_poly  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from diagnosis_windows import CLASSES_4, Corpus, load_corpus  # noqa: E402
@@ -456,14 +454,10 @@ def p4_folds(decisions: pd.DataFrame, n_first_segments: int) -> list[Fold]:
 
 
 # ----------------------------------------------------------------------------- main
-def _fan_end_corpora(store: Any, settings: Any, fs: float, log: Log) -> tuple[list[Corpus], str]:
-    """The fan-end side of P4 through the dataset registry, or why there is none.
-
-    Faults: dataset ``cwru_fan_end`` (component ``fe_bearing``). Healthy: the drive-end
-    dataset's healthy recording seen by its fan-end accelerometer (``cwru``, component
-    ``fe_bearing``), brought to ``fs`` with the same anti-aliasing resampler as
-    ``load_corpus``, split in time like every healthy recording.
-    """
+def _fan_end_corpora(store: Any, settings: Any, log: Log) -> tuple[list[Corpus], str]:
+    """The fan-end side of P4 through the dataset registry (``cwru_fan_end``, component
+    ``fe_bearing``), or why there is none. It has no healthy recording: as in diagnosis_cwru,
+    the drive-end healthy blocks serve both directions (see :func:`p4_folds`)."""
     from shopfloor.core.errors import ShopfloorError
     from shopfloor.datasets.prepare import prepare
 
@@ -473,22 +467,10 @@ def _fan_end_corpora(store: Any, settings: Any, fs: float, log: Log) -> tuple[li
     except (ShopfloorError, LookupError, ValueError) as exc:
         return [], f"P4 not run: dataset cwru_fan_end could not be loaded ({exc})"
     log(f"prepared {report.name}: {report.n_recordings} recordings")
-    out, what = [faults], "fan-end faults: dataset cwru_fan_end, component fe_bearing"
-    healthy = load_corpus(store, "cwru", "fe_bearing", healthy_train_fraction=0.6)
-    segs = [seg for seg in healthy.segments if seg.label == "normal"]
-    if segs:
-        if healthy.fs != fs:
-            g = gcd(int(healthy.fs), int(fs))
-            for seg in segs:  # each time block on its own: no filter reaches across the cut
-                seg.signal = resample_poly(seg.signal, int(fs) // g, int(healthy.fs) // g)
-        out.append(Corpus(segs, fs, healthy.geometry, healthy.notes))
-        what += (
-            f"; fan-end healthy: {', '.join(sorted({s.recording_id for s in segs}))} "
-            f"(dataset cwru, fan-end accelerometer, {healthy.fs:g} Hz -> {fs:g} Hz)"
-        )
-    else:
-        what += "; no fan-end healthy recording: the drive-end healthy blocks serve both sides"
-    return out, what
+    return [faults], (
+        "P4 fan-end side: dataset cwru_fan_end, component fe_bearing (no healthy recording: "
+        "the drive-end healthy blocks of cwru-97 train and test both directions)"
+    )
 
 
 def _merge(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -564,7 +546,7 @@ def main() -> None:
         de = load_corpus(store, "cwru", "de_bearing", healthy_train_fraction=0.6)
         fe: list[Corpus] = []
         if "P4" in protocols:
-            fe, why = _fan_end_corpora(store, settings, de.fs, _log)
+            fe, why = _fan_end_corpora(store, settings, _log)
             notes.append(why)
     notes += de.notes + [n for c in fe for n in c.notes]
     data = peer_windows([de, *fe])
