@@ -364,6 +364,7 @@ def _headline(results: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]
 
 
 def main() -> None:
+    import shopfloor
     from shopfloor import __version__
     from shopfloor.core.settings import Settings, get_settings
     from shopfloor.core.store import Store
@@ -434,6 +435,7 @@ def main() -> None:
         "commands": sorted({m["command"] for r in results.values() for m in r["peers"].values()}),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "shopfloor_version": __version__,
+        "shopfloor_imported_from": str(Path(shopfloor.__file__).parent),
         "machine": {
             "python": platform.python_version(),
             "processor": platform.processor(),
@@ -465,8 +467,9 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         "Commands: " + "; ".join(f"`{c}`" for c in doc["commands"]),
         "",
-        f"shopfloor {doc['shopfloor_version']} · {doc['created']} · one thread on a shared, "
-        "loaded 2-core machine (times indicative only)",
+        f"shopfloor {doc['shopfloor_version']} (imported from "
+        f"`{doc.get('shopfloor_imported_from', '?')}`) · {doc['created']} · one thread on a "
+        "shared, loaded 2-core machine (times indicative only)",
         "",
         "## Headline",
         "",
