@@ -269,3 +269,31 @@ def test_decision_blocks_match_the_one_second_table(peers: ModuleType) -> None:
     )
     # WDCNN's overlapping training windows stay inside their block
     assert data.train_windows.shape[0] == 3 * ((12_000 - 2048) // 512 + 1)
+
+
+def test_p3_and_p4_folds_keep_bearings_and_healthy_blocks_apart(peers: ModuleType) -> None:
+    # segments 0-3: drive end (two faults, healthy early and late block); 4-6: fan end
+    table = pd.DataFrame(
+        {
+            "segment": [0, 0, 1, 2, 3, 4, 5, 6],
+            "size_mm": [0.18, 0.18, 0.36, None, None, 0.18, None, None],
+            "role": [
+                "any",
+                "any",
+                "any",
+                "train_only",
+                "test_only",
+                "any",
+                "train_only",
+                "test_only",
+            ],
+        }
+    )
+    p3 = peers.p3_folds(table, n_segments=4)
+    assert [(f.name, sorted(f.train), sorted(f.test)) for f in p3] == [
+        ("size_mm=0.18", [2, 3], [0, 1, 4]),
+        ("size_mm=0.36", [0, 1, 3], [2, 4]),
+    ]
+    de_fe, fe_de = peers.p4_folds(table, 4)
+    assert (sorted(de_fe.train), sorted(de_fe.test)) == ([0, 1, 2, 3], [5, 7])
+    assert (sorted(fe_de.train), sorted(fe_de.test)) == ([5, 6], [0, 1, 2, 4])

@@ -7,6 +7,9 @@
   popular general-purpose reference, with or without tsfresh's FRESH feature selection
   (fitted on the training rows only).
 
+* :mod:`baselines.equal_signal`: 2,048-sample windows cut from one-second decision blocks and
+  the soft vote that turns their probabilities into one decision per second.
+
 ``benchmarks/diagnosis_peers.py`` runs all four side by side for any list of folds and scores
 them per window and at one decision per second (soft vote).
 
