@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -128,8 +128,9 @@ def test_schema_version_and_newer_store_refused(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with Store.open(home) as s:
         assert s.schema_version == SCHEMA_VERSION
-    con = duckdb.connect(str(home / "shopfloor.duckdb"))
+    con = sqlite3.connect(str(home / "catalog.sqlite"))
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    con.commit()
     con.close()
     with pytest.raises(StoreError, match="newer than this shopfloor"):
         Store.open(home)
@@ -167,3 +168,14 @@ def test_remove_and_re_add_a_recording_in_one_write(store: Store) -> None:
 def remove_missing(store: Store) -> None:
     with store.batch() as batch:
         batch.remove_recording("nope")
+
+
+def test_check_finds_an_altered_recording_file(store: Store) -> None:
+    write(store, "ds", ["r1", "r2"])
+    assert store.check().clean
+    (path,) = [p for p in (store.home / "waveforms").rglob("r1-*.parquet")]
+    other = next(p for p in (store.home / "waveforms").rglob("r2-*.parquet"))
+    path.write_bytes(other.read_bytes())  # a whole, readable Parquet file, but not r1's
+    (problem,) = store.check().problems
+    assert "recording 'r1'" in problem
+    assert "does not match its sha256" in problem

@@ -15,10 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from shopfloor.acquisition.cells import (
@@ -197,14 +195,6 @@ def import_table(
 
 
 # ------------------------------------------------------------------------------ the store
-def _first_value(store: Store, sql: str, key: str) -> tuple[bool, str | None]:
-    df = store.sql(sql, [key])
-    if df.empty:
-        return False, None
-    value: Any = df.iloc[0, 0]
-    return True, None if pd.isna(value) else str(value)
-
-
 def _check_target(
     store: Store, mapping: TableMapping, recording_id: str, path: Path, *, replace: bool
 ) -> bool:
@@ -214,19 +204,18 @@ def _check_target(
     store's own checks at commit stay as the backstop.
     """
     asset_id = mapping.asset.id
-    found, dataset = _first_value(store, "SELECT dataset FROM assets WHERE id = ?", asset_id)
-    if found and dataset is not None:
+    dataset = store.asset_owner(asset_id) if store.has_asset(asset_id) else None
+    if dataset is not None:
         raise InputError(
             f"asset id {asset_id!r} belongs to the prepared dataset {dataset!r}; "
             "choose another asset id",
             source=path,
             column="asset.id",
         )
-    found, dataset = _first_value(
-        store, "SELECT dataset FROM recordings WHERE id = ?", recording_id
-    )
-    if not found:
+    stored = store.recording_owner(recording_id)
+    if stored is None:
         return False
+    owner, dataset = stored
     if dataset is not None:
         raise InputError(
             f"recording id {recording_id!r} belongs to the prepared dataset "
@@ -234,7 +223,6 @@ def _check_target(
             source=path,
             column="recording_id",
         )
-    _, owner = _first_value(store, "SELECT asset_id FROM recordings WHERE id = ?", recording_id)
     if owner != asset_id:
         raise InputError(
             f"recording {recording_id!r} is stored for asset {owner!r}, not "

@@ -242,7 +242,7 @@ def diagnose(
         store = None
         reports: list[dict[str, Any]] = []
         try:
-            if (settings.home / "shopfloor.duckdb").exists():
+            if Store.exists(settings.home):
                 store = Store.open(settings.home, read_only=True)
             with out.progress() if several else nullcontext() as make:
                 tick = make("Diagnosing") if make is not None else None

@@ -382,10 +382,20 @@ class AnomalyScorer(Component):
     def _score(self, x: FloatArray) -> FloatArray:
         """Anomaly score per validated row (higher = more abnormal)."""
 
-    def score_samples(self, x: object) -> FloatArray:
-        """Anomaly score of each row of ``x``, shape (n_rows,); higher = more abnormal."""
+    @overload
+    def score_samples(self, x: pd.DataFrame) -> pd.Series: ...
+    @overload
+    def score_samples(self, x: npt.ArrayLike) -> FloatArray: ...
+    def score_samples(self, x: object) -> FloatArray | pd.Series:
+        """Anomaly score of each row of ``x``, shape (n_rows,); higher = more abnormal.
+
+        A DataFrame in gives a Series on the same index (its timestamps make events).
+        """
         check_is_fitted(self, "score_samples")
-        return self._score(self._validate_input(x, reset=False))
+        scores = self._score(self._validate_input(x, reset=False))
+        if isinstance(x, pd.DataFrame):
+            return pd.Series(scores, index=x.index, name="score")
+        return scores
 
 
 class Predictor(Component):

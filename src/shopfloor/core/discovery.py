@@ -35,6 +35,7 @@ from shopfloor.core.base import (
     Transformer,
     get_tags,
 )
+from shopfloor.core.detection_roles import AlarmLogic, Threshold
 
 __all__ = ["KINDS", "Discovery", "SkippedComponent", "all_components", "discover"]
 
@@ -46,6 +47,8 @@ KINDS: Mapping[str, type[Component]] = {
     "anomaly_scorer": AnomalyScorer,
     "predictor": Predictor,
     "streaming": StreamingMixin,
+    "threshold": Threshold,
+    "alarm_logic": AlarmLogic,
 }
 
 

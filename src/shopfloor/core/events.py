@@ -30,6 +30,21 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
+class EventStatus(StrEnum):
+    """Where an event is in its lifecycle: open -> acknowledged -> closed."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
+class Resolution(StrEnum):
+    """How a closed event was judged: the operator feedback training can use."""
+
+    CONFIRMED = "confirmed"
+    FALSE_ALARM = "false_alarm"
+
+
 class Event(Model):
     """One detection, diagnosis, prediction or alert, with the evidence behind it."""
 
@@ -43,6 +58,17 @@ class Event(Model):
     evidence: dict[str, Any] = Field(default_factory=dict)
     source: str | None = Field(default=None, description="component that raised it")
     created: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # Lifecycle and provenance (all optional, so events made before them stay valid).
+    status: EventStatus = EventStatus.OPEN
+    resolution: Resolution | None = None
+    dedup_key: str | None = Field(
+        default=None, description="events with the same key while one is open are one event"
+    )
+    model_id: str | None = Field(default=None, description="registered model that raised it")
+    component_id: str | None = None
+    channel_id: str | None = None
+    occurrences: int = Field(default=1, ge=1)
+    last_seen: datetime | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Event:

@@ -6,6 +6,7 @@ Labels come from datasets (seeded faults, run-to-failure tests) and, later, from
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -87,6 +88,15 @@ class AnomalyInterval(Model):
         if self.end_s < self.start_s:
             raise ValueError(f"anomaly end {self.end_s} s before start {self.start_s} s")
         return self
+
+    def times(self, origin: datetime) -> tuple[datetime, datetime, list[datetime]]:
+        """Start, end and changepoints as wall-clock times, given the recording's start
+        (``TimeBase.start``), so they compare with :class:`~shopfloor.core.events.Event`."""
+        return (
+            origin + timedelta(seconds=self.start_s),
+            origin + timedelta(seconds=self.end_s),
+            [origin + timedelta(seconds=s) for s in self.changepoints_s],
+        )
 
 
 Label = Annotated[FaultLabel | LifeLabel | AnomalyInterval, Field(discriminator="kind")]

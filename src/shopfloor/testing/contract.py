@@ -521,6 +521,10 @@ def _applicable(component: Component, tags: Tags) -> Iterator[Callable[[Componen
         yield check_channels_appear_vanish
         if isinstance(component, AnomalyScorer) and tags.streaming_matches_batch:
             yield check_streaming_matches_batch
+    # Role checks for detection (thresholds, alarm logic, scorer index) live in their own module.
+    from shopfloor.testing.detection_checks import detection_checks
+
+    yield from detection_checks(component, tags)
 
 
 def iter_checks(component: Component) -> Iterator[Check]:

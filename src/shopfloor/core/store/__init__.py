@@ -1,6 +1,23 @@
-"""Embedded store: DuckDB for metadata, features, events and models; Parquet for waveforms."""
+"""Embedded store: a SQLite catalog (one writer, many readers), Parquet recordings, segments.
+
+See :mod:`shopfloor.core.store.store` for the layout and the write guarantees.
+"""
 
 from shopfloor.core.store.batch import WriteBatch
+from shopfloor.core.store.catalog import StoreBusyError
+from shopfloor.core.store.maintenance import CheckReport, GcReport
+from shopfloor.core.store.retention import RetentionPolicy
 from shopfloor.core.store.store import Store
+from shopfloor.core.store.streams import AppendReport, Block, StreamSlice
 
-__all__ = ["Store", "WriteBatch"]
+__all__ = [
+    "AppendReport",
+    "Block",
+    "CheckReport",
+    "GcReport",
+    "RetentionPolicy",
+    "Store",
+    "StoreBusyError",
+    "StreamSlice",
+    "WriteBatch",
+]

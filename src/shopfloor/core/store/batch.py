@@ -6,37 +6,41 @@ import contextlib
 import json
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import uuid4
 
-import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shopfloor.core.assets import Asset
 from shopfloor.core.errors import StoreError
 from shopfloor.core.recording import Recording, RecordingData
-from shopfloor.core.store.io import describe_os_error, insert_frame
-
-if TYPE_CHECKING:
-    from shopfloor.core.store.store import Store
+from shopfloor.core.store.io import describe_os_error, executemany, file_sha256, upsert_channels
 
 
 class WriteBatch:
-    """Collects assets and recordings; see :meth:`Store.batch` and the module docstring."""
+    """Collects assets and recordings; see :meth:`Store.batch` and ``store.py``'s docstring.
 
-    def __init__(self, store: Store, dataset: str | None, replace: bool) -> None:
-        self._store = store
+    It is given the catalog connection and the data directory, not the store, so the store
+    module can import this one without a circle.
+    """
+
+    def __init__(
+        self, home: Path, con: sqlite3.Connection, dataset: str | None, replace: bool
+    ) -> None:
+        self._home = home
+        self._con = con
         self.dataset = dataset
         self.replace = replace
         self.write_id = uuid4().hex[:12]
-        self._staging = store.home / ".staging" / self.write_id
+        self._staging = home / ".staging" / self.write_id
         self._assets: dict[str, Asset] = {}
         self._recordings: list[tuple[Recording, Path, str, int]] = []
+        self._sha256: dict[str, str] = {}
         self._dataset_row: dict[str, Any] | None = None
         self._removals: list[str] = []
         self._done = False
@@ -49,7 +53,7 @@ class WriteBatch:
         rec = data.recording
         if self.dataset is not None and rec.dataset is None:
             rec = rec.model_copy(update={"dataset": self.dataset})
-        if rec.asset_id not in self._assets:
+        if rec.asset_id not in self._assets and not self._stored_asset(rec.asset_id):
             raise ValueError(f"recording {rec.id!r}: add asset {rec.asset_id!r} first")
         day = rec.time_base.start.date().isoformat() if rec.time_base.start else "undated"
         rel = (
@@ -66,7 +70,10 @@ class WriteBatch:
             with staged.open("rb") as fh:
                 os.fsync(fh.fileno())
         except OSError as exc:
-            raise StoreError(describe_os_error(exc, self._store.home)) from exc
+            raise StoreError(describe_os_error(exc, self._home)) from exc
+        # The hash lets 'store check' prove the file is the one committed (read from the page
+        # cache just written, so it costs little next to writing it).
+        self._sha256[str(rel)] = file_sha256(staged)
         self._recordings.append((rec, staged, str(rel), staged.stat().st_size))
 
     def remove_recording(self, recording_id: str) -> None:
@@ -91,10 +98,10 @@ class WriteBatch:
         if self._done:
             return
         self._done = True
-        con, home = self._store._con, self._store.home
+        con, home = self._con, self._home
         moved: list[Path] = []
         old_paths: list[str] = []
-        con.begin()
+        con.execute("BEGIN IMMEDIATE")
         try:
             if self.replace and self.dataset is not None:
                 old_paths = [
@@ -117,16 +124,16 @@ class WriteBatch:
             self._insert_recordings(con)
             if self.dataset is not None and self._dataset_row is not None:
                 self._insert_dataset_row(con)
-            con.commit()
+            con.execute("COMMIT")
         except BaseException as exc:
-            with contextlib.suppress(duckdb.Error):
-                con.rollback()
+            with contextlib.suppress(sqlite3.Error):
+                con.execute("ROLLBACK")
             for path in moved:
                 path.unlink(missing_ok=True)
             shutil.rmtree(self._staging, ignore_errors=True)
             if isinstance(exc, OSError):
                 raise StoreError(describe_os_error(exc, home)) from exc
-            if isinstance(exc, duckdb.IOException):
+            if isinstance(exc, sqlite3.OperationalError):
                 raise StoreError(
                     f"data directory {home}: database write failed ({exc}); "
                     "the previous data is unchanged"
@@ -138,7 +145,7 @@ class WriteBatch:
 
     # -- helpers, all inside the open transaction
     @staticmethod
-    def _delete_dataset(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    def _delete_dataset(con: sqlite3.Connection, name: str) -> None:
         con.execute(
             "DELETE FROM labels WHERE recording_id IN "
             "(SELECT id FROM recordings WHERE dataset = ?)",
@@ -157,51 +164,31 @@ class WriteBatch:
         con.execute("DELETE FROM assets WHERE dataset = ?", [name])
         con.execute("DELETE FROM datasets WHERE name = ?", [name])
 
-    def _insert_assets(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _stored_asset(self, asset_id: str) -> bool:
+        row = self._con.execute("SELECT 1 FROM assets WHERE id = ?", [asset_id]).fetchone()
+        return row is not None
+
+    def _insert_assets(self, con: sqlite3.Connection) -> None:
         assets = list(self._assets.values())
         if not assets:
             return
-        con.register("_ids", pd.DataFrame({"id": [a.id for a in assets]}))
-        owners = con.execute("SELECT a.id, a.dataset FROM assets a JOIN _ids USING (id)").fetchall()
-        for asset_id, owner in owners:
-            if owner != self.dataset:
-                raise StoreError(
-                    f"asset {asset_id!r} already belongs to {owner or 'imported data'!r}"
-                )
-        con.execute("DELETE FROM channels WHERE asset_id IN (SELECT id FROM _ids)")
-        con.execute("DELETE FROM assets WHERE id IN (SELECT id FROM _ids)")
-        con.unregister("_ids")
-        insert_frame(
+        for a in assets:
+            row = con.execute("SELECT dataset FROM assets WHERE id = ?", [a.id]).fetchone()
+            if row is not None and row[0] != self.dataset:
+                raise StoreError(f"asset {a.id!r} already belongs to {row[0] or 'imported data'!r}")
+        executemany(
             con,
-            "assets",
-            pd.DataFrame(
-                {
-                    "id": [a.id for a in assets],
-                    "kind": [a.kind.value for a in assets],
-                    "criticality": [a.criticality.value for a in assets],
-                    "dataset": [self.dataset] * len(assets),
-                    "doc": [a.model_dump_json() for a in assets],
-                }
-            ),
+            "INSERT INTO assets (id, kind, criticality, dataset, doc) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
+            "criticality = excluded.criticality, dataset = excluded.dataset, doc = excluded.doc",
+            [
+                (a.id, a.kind.value, a.criticality.value, self.dataset, a.model_dump_json())
+                for a in assets
+            ],
         )
-        channels = [(a.id, c) for a in assets for c in a.channels]
-        insert_frame(
-            con,
-            "channels",
-            pd.DataFrame(
-                {
-                    "asset_id": [a for a, _ in channels],
-                    "id": [c.id for _, c in channels],
-                    "quantity": [c.quantity.value for _, c in channels],
-                    "unit": [c.unit for _, c in channels],
-                    "sample_rate_hz": pd.array(
-                        [c.sample_rate_hz for _, c in channels], dtype="Float64"
-                    ),
-                }
-            ),
-        )
+        upsert_channels(con, assets)
 
-    def _remove_recordings(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+    def _remove_recordings(self, con: sqlite3.Connection) -> list[str]:
         paths = []
         for rid in self._removals:
             rows = con.execute(
@@ -218,69 +205,57 @@ class WriteBatch:
                 ("features", "recording_id"),
                 ("recordings", "id"),
             ):
-                con.execute(f"DELETE FROM {table} WHERE {column} = ?", [rid]).fetchall()
+                con.execute(f"DELETE FROM {table} WHERE {column} = ?", [rid])
             paths.append(str(rows[0][0]))
         return paths
 
-    def _check_new_recordings(self, con: duckdb.DuckDBPyConnection) -> None:
-        ids = pd.DataFrame({"id": [rec.id for rec, *_ in self._recordings]})
-        if ids["id"].duplicated().any():
-            dupe = ids["id"][ids["id"].duplicated()].iloc[0]
-            raise StoreError(f"recording {dupe!r} appears twice in one write")
-        con.register("_ids", ids)
-        rows = con.execute(
-            "SELECT r.id, r.dataset FROM recordings r JOIN _ids USING (id) LIMIT 1"
-        ).fetchall()
-        con.unregister("_ids")
-        row = rows[0] if rows else None
-        if row is not None:
-            raise StoreError(
-                f"recording {row[0]!r} is already stored (dataset {row[1]!r}); "
-                "use replace to overwrite it"
-            )
+    def _check_new_recordings(self, con: sqlite3.Connection) -> None:
+        seen: set[str] = set()
+        for rec, *_ in self._recordings:
+            if rec.id in seen:
+                raise StoreError(f"recording {rec.id!r} appears twice in one write")
+            seen.add(rec.id)
+            row = con.execute("SELECT dataset FROM recordings WHERE id = ?", [rec.id]).fetchone()
+            if row is not None:
+                raise StoreError(
+                    f"recording {rec.id!r} is already stored (dataset {row[0]!r}); "
+                    "use replace to overwrite it"
+                )
 
-    def _insert_recordings(self, con: duckdb.DuckDBPyConnection) -> None:
-        recs = self._recordings
-        if not recs:
-            return
-        insert_frame(
+    def _insert_recordings(self, con: sqlite3.Connection) -> None:
+        executemany(
             con,
-            "recordings",
-            pd.DataFrame(
-                {
-                    "id": [r.id for r, *_ in recs],
-                    "asset_id": [r.asset_id for r, *_ in recs],
-                    "dataset": [r.dataset for r, *_ in recs],
-                    "n_samples": [r.n_samples for r, *_ in recs],
-                    "time_base": [r.time_base.kind.value for r, *_ in recs],
-                    "sample_rate_hz": pd.array(
-                        [r.time_base.sample_rate_hz for r, *_ in recs], dtype="Float64"
-                    ),
-                    "start": pd.to_datetime(
-                        pd.Series([r.time_base.start for r, *_ in recs], dtype=object), utc=True
-                    ),
-                    "path": [rel for _, _, rel, _ in recs],
-                    "bytes": [size for *_, size in recs],
-                    "doc": [r.model_dump_json() for r, *_ in recs],
-                }
-            ),
+            "INSERT INTO recordings (id, asset_id, dataset, n_samples, time_base, "
+            "sample_rate_hz, start, path, bytes, doc, sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.id,
+                    r.asset_id,
+                    r.dataset,
+                    r.n_samples,
+                    r.time_base.kind.value,
+                    r.time_base.sample_rate_hz,
+                    _utc_text(r.time_base.start),
+                    rel,
+                    size,
+                    r.model_dump_json(),
+                    self._sha256[rel],
+                )
+                for r, _, rel, size in self._recordings
+            ],
         )
-        labels = [(r.id, lab) for r, *_ in recs for lab in r.labels]
-        insert_frame(
+        executemany(
             con,
-            "labels",
-            pd.DataFrame(
-                {
-                    "recording_id": [rid for rid, _ in labels],
-                    "kind": [lab.kind for _, lab in labels],
-                    "location": [getattr(lab, "location", None) for _, lab in labels],
-                    "doc": [lab.model_dump_json() for _, lab in labels],
-                },
-                dtype=object,
-            ),
+            "INSERT INTO labels (recording_id, kind, location, doc) VALUES (?, ?, ?, ?)",
+            [
+                (r.id, lab.kind, getattr(lab, "location", None), lab.model_dump_json())
+                for r, *_ in self._recordings
+                for lab in r.labels
+            ],
         )
 
-    def _insert_dataset_row(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _insert_dataset_row(self, con: sqlite3.Connection) -> None:
         assert self._dataset_row is not None
         assert self.dataset is not None
         counts = con.execute(
@@ -288,6 +263,7 @@ class WriteBatch:
             "FROM recordings WHERE dataset = ?",
             [self.dataset],
         ).fetchone()
+        prepared = datetime.now(UTC).isoformat()
         assert counts is not None
         con.execute("DELETE FROM datasets WHERE name = ?", [self.dataset])
         con.execute(
@@ -296,10 +272,19 @@ class WriteBatch:
                 self.dataset,
                 self._dataset_row["version"],
                 self._dataset_row["source"],
-                datetime.now(UTC),
+                prepared,
                 counts[0],
                 counts[1],
                 counts[2],
                 json.dumps(self._dataset_row["checksums"]),
             ],
         )
+
+
+def _utc_text(when: datetime | None) -> str | None:
+    """ISO text in UTC, so that text order is time order in the catalog."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        return when.isoformat()
+    return when.astimezone(UTC).isoformat()

@@ -1,31 +1,21 @@
-"""Low-level helpers shared by the store and its write batches."""
+"""Low-level helpers shared by the store's modules."""
 
 from __future__ import annotations
 
 import errno
+import hashlib
+import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pandas as pd
+from shopfloor.core.assets import Asset
 
 
-def executemany(con: duckdb.DuckDBPyConnection, sql: str, rows: list[Any]) -> None:
-    # DuckDB refuses an empty parameter list; nothing to insert is not an error for us.
+def executemany(con: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    # Nothing to insert is not an error for us.
     if rows:
         con.executemany(sql, rows)
-
-
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Bulk insert: one statement for many rows (executemany is row by row in DuckDB)."""
-    if frame.empty:
-        return
-    con.register("_incoming", frame)
-    try:
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
-    finally:
-        con.unregister("_incoming")
 
 
 def describe_os_error(exc: OSError, home: Path) -> str:
@@ -36,3 +26,34 @@ def describe_os_error(exc: OSError, home: Path) -> str:
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return f"data directory {home} is not writable ({exc.strerror}); set SHOPFLOOR_HOME"
     return f"data directory {home}: {exc}"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def upsert_channels(con: sqlite3.Connection, assets: Sequence[Asset]) -> None:
+    """Store the assets' channels. Channels no longer in an asset go; kept ones keep their
+    source address, scale and offset (set through the fleet API, not by imports)."""
+    for a in assets:
+        keep = [c.id for c in a.channels]
+        con.execute(
+            f"DELETE FROM channels WHERE asset_id = ? AND id NOT IN ({', '.join('?' * len(keep))})",
+            [a.id, *keep],
+        )
+    executemany(
+        con,
+        "INSERT INTO channels (asset_id, id, quantity, unit, sample_rate_hz) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (asset_id, id) DO UPDATE SET "
+        "quantity = excluded.quantity, unit = excluded.unit, "
+        "sample_rate_hz = excluded.sample_rate_hz",
+        [
+            (a.id, c.id, c.quantity.value, c.unit, c.sample_rate_hz)
+            for a in assets
+            for c in a.channels
+        ],
+    )
