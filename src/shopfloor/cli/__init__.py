@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from shopfloor import __version__
-from shopfloor.cli import datasets, demo, detect, diagnose, importing, store
+from shopfloor.cli import datasets, demo, detect, diagnose, importing, rul, store
 from shopfloor.cli._common import ExitCode, set_root_debug, stderr_console
 
 app = typer.Typer(
@@ -28,7 +28,7 @@ app = typer.Typer(
 )
 
 # One line per command module; order is the order of ``shopfloor --help``.
-for _module in (demo, datasets, importing, diagnose, store, detect):
+for _module in (demo, datasets, importing, diagnose, store, detect, rul):
     _module.register(app)
 
 

@@ -146,7 +146,7 @@ def detect(
             else:
                 from shopfloor.core.store import Store
 
-                if not (settings.home / "shopfloor.duckdb").exists():
+                if not Store.exists(settings.home):
                     raise InputError(
                         f"{target!r} is not a file and there is no store at {settings.home}"
                     )

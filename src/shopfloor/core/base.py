@@ -108,7 +108,8 @@ ISO_BLOCKS = (
 )
 #: ``windows``: rows are windows of one signal, columns consecutive samples.
 #: ``table``: rows are observations (time steps, windows), columns are channels or features.
-INPUT_KINDS = ("windows", "table")
+#: ``unit_sequences``: rows are time steps of several units (see core/prognostics.py).
+INPUT_KINDS = ("windows", "table", "unit_sequences")
 
 
 # --- tags -----------------------------------------------------------------------------------
@@ -496,3 +497,16 @@ class StreamingMixin(Component):
         """Anomaly score of one observation ``{channel: value}``; higher = more abnormal."""
         check_is_fitted(self, "score_one")
         return float(self._score_one(self._validate_one(x)))
+
+
+# The prognostics contract lives in its own module (this one is near its size limit) and is
+# re-exported here lazily, because that module imports this one.
+_PROGNOSTICS_NAMES = ("RULPredictor", "RemainingLife", "UnitSequences", "as_unit_sequences")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PROGNOSTICS_NAMES:
+        from shopfloor.core import prognostics
+
+        return getattr(prognostics, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -525,6 +525,10 @@ def _applicable(component: Component, tags: Tags) -> Iterator[Callable[[Componen
     from shopfloor.testing.detection_checks import detection_checks
 
     yield from detection_checks(component, tags)
+    # Prognostics checks (intervals, coverage, grouped calibration) likewise.
+    from shopfloor.testing.prognostics import prognostics_checks
+
+    yield from prognostics_checks(component)
 
 
 def iter_checks(component: Component) -> Iterator[Check]:

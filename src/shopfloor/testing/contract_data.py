@@ -52,5 +52,7 @@ CONTRACT_DATA: dict[str, ContractData] = {
 
 def contract_data_for(cls: type) -> ContractData | None:
     """The data maker registered for ``cls``, or its own ``_contract_data``, or None."""
+    from shopfloor.testing.prognostics import contract_data
+
     own: ContractData | None = getattr(cls, "_contract_data", None)
-    return own or CONTRACT_DATA.get(f"{cls.__module__}.{cls.__qualname__}")
+    return own or CONTRACT_DATA.get(f"{cls.__module__}.{cls.__qualname__}") or contract_data(cls)
