@@ -12,9 +12,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from shopfloor.core.settings import Settings, default_data_mirror
 from shopfloor.core.store import Store
+
+# CI draws the same property-test examples on every run, so a green CI stays green for the same
+# code; locally Hypothesis keeps exploring (and remembers failures in .hypothesis/).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI", "").lower() == "true":
+    hypothesis_settings.load_profile("ci")
 
 
 def _mirror() -> Path | None:

@@ -478,3 +478,18 @@ def test_unknown_and_repeated_keys_are_reported_where_they_are(key: str, block: 
     message = "given twice" if key in present else "unknown field"
     assert message in str(info.value)
     assert (info.value.line, info.value.column) == (index + 1, f"{prefix}{key}")
+
+
+@pytest.mark.parametrize("key", ["y", "n", "on", "off", "yes", "no", "true"])
+def test_yaml_boolean_words_as_keys_are_unknown_fields(key: str) -> None:
+    """YAML 1.1 reads these words as booleans; as keys they must still be reported by name."""
+    index, indent, prefix, _, _ = BLOCKS["channels[0]"]
+    lines = BASE_MAPPING.format(quantity="velocity", unit="mm/s").splitlines()
+    lines.insert(index, f"{indent}{key}: 1")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.yaml"
+        path.write_text("\n".join(lines) + "\n")
+        with pytest.raises(InputError) as info:
+            load_mapping(path)
+    assert "unknown field" in str(info.value)
+    assert (info.value.line, info.value.column) == (index + 1, f"{prefix}{key}")

@@ -385,9 +385,20 @@ def load_mapping(path: str | Path) -> TableMapping:
         raise _translate(exc, path, lines) from None
 
 
+class _NameKeyLoader(yaml.SafeLoader):
+    """YAML 1.1 reads keys such as ``y``, ``no`` or ``on`` as booleans; in a mapping file every
+    key is a field name, so plain keys stay strings (and an unknown one is reported as such)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key_node.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep=deep)
+
+
 def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:
     """Parse YAML and record the 1-based line of every key and list item, by field path."""
-    loader = yaml.SafeLoader(text)
+    loader = _NameKeyLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -14,7 +14,18 @@ from typing import Annotated
 import typer
 
 from shopfloor import __version__
-from shopfloor.cli import datasets, demo, detect, diagnose, importing, rul, store
+from shopfloor.cli import (
+    datasets,
+    demo,
+    detect,
+    diagnose,
+    hvac,
+    importing,
+    rul,
+    run,
+    simulate,
+    store,
+)
 from shopfloor.cli._common import ExitCode, set_root_debug, stderr_console
 
 app = typer.Typer(
@@ -28,7 +39,7 @@ app = typer.Typer(
 )
 
 # One line per command module; order is the order of ``shopfloor --help``.
-for _module in (demo, datasets, importing, diagnose, store, detect, rul):
+for _module in (demo, datasets, importing, diagnose, store, detect, rul, hvac, run, simulate):
     _module.register(app)
 
 

@@ -109,7 +109,7 @@ def envelope_order_spectrum(
     --------
     An outer-race defect (BPFO = 3.585 × shaft speed on the CWRU bearing) at 1797 rpm:
 
-    >>> from shopfloor.testing.signals import bearing_signal
+    >>> from shopfloor.acquisition.synthetic_signals import bearing_signal
     >>> x, truth = bearing_signal("outer", shaft_hz=29.95, fs_hz=12_000.0, seed=0)
     >>> orders, spectra = envelope_order_spectrum(x[:8192], 12_000.0, 29.95 * 60)
     >>> spectra.shape

@@ -1,19 +1,20 @@
 """A small generated fleet for the demo when no real data can be had.
 
 Four recordings of one motor's drive-end bearing (SKF 6205 geometry, 1797 rpm, 12 kHz): healthy,
-outer-race, inner-race and ball defects, from :mod:`shopfloor.testing.signals`. They are stored
-as the dataset ``synthetic-demo`` and always labelled as generated wherever they are shown.
+outer-race, inner-race and ball defects, from :mod:`shopfloor.acquisition.synthetic_signals`.
+They are stored as the dataset ``synthetic-demo`` and always labelled as generated wherever
+they are shown.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from shopfloor.acquisition.synthetic_signals import bearing_signal, cwru_drive_end_bearing
 from shopfloor.core.assets import Asset, Channel, Component, Direction
 from shopfloor.core.labels import FaultLabel, FaultLocation
 from shopfloor.core.recording import OperatingCondition, Recording, RecordingData, TimeBase
 from shopfloor.core.store import Store
-from shopfloor.testing.signals import bearing_signal, cwru_drive_end_bearing
 
 DATASET = "synthetic-demo"
 FS_HZ = 12_000.0
@@ -74,7 +75,7 @@ def store_synthetic_fleet(store: Store, *, duration_s: float = 10.0, seed: int =
                 labels=[
                     FaultLabel(location=location, component_id="de_bearing", fault_type="generated")
                 ],
-                source="shopfloor.testing.signals",
+                source="shopfloor.acquisition.synthetic_signals",
             )
             batch.add_recording(RecordingData(rec, pd.DataFrame({"de_acc": signal})))
         batch.set_dataset(version="1", source="generated")

@@ -1,0 +1,314 @@
+"""``shopfloor hvac learn | optimize | evaluate``: EV cabin HVAC control through a learned
+simulator, on the NREL FASTSim 3 plant (optional extra ``shopfloor[hvac]``).
+
+- ``learn`` records operating logs of the stock controller (with setpoint excitation), imports
+  them into the store like a plant's export and learns the simulator from the stored logs; the
+  model is saved under the data directory's ``models/``.
+- ``optimize`` builds the MPC controller on the saved simulator, checks it on one drive against
+  stock, and saves its settings (with the simulator's sha256) beside the model.
+- ``evaluate`` drives stock, the band-edge rule and the MPC side by side and writes a PNG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from shopfloor.cli._common import (
+    DebugOption,
+    ExitCode,
+    HomeOption,
+    JsonOption,
+    command,
+    settings_for,
+    use_data_dir_caches,
+    writable_output,
+)
+
+app = typer.Typer(
+    help="EV cabin HVAC: learn a simulator from logs, optimise control on it, verify on FASTSim.",
+    no_args_is_help=True,
+)
+
+VehicleOption = Annotated[
+    str,
+    typer.Option(
+        "--vehicle", help="bolt, model3, leaf, a FASTSim thermal resource or a vehicle YAML."
+    ),
+]
+CycleOption = Annotated[str, typer.Option("--cycle", help="Drive cycle: udds, hwfet or udds4.")]
+AmbientOption = Annotated[float, typer.Option("--ambient", help="Ambient temperature, °C.")]
+SetpointOption = Annotated[float, typer.Option("--setpoint", help="Comfort band centre, °C.")]
+BandOption = Annotated[float, typer.Option("--band", help="Comfort band half width, K.")]
+MarginOption = Annotated[
+    float, typer.Option("--margin", help="MPC safety margin inside the band, K.")
+]
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="hvac")
+
+
+def _model_path(home: Path, vehicle: str) -> Path:
+    stem = Path(vehicle).stem if vehicle.endswith((".yaml", ".yml")) else vehicle
+    safe = "".join(ch if ch.isalnum() else "-" for ch in stem)
+    return home / "models" / f"hvac-{safe}-simulator.sfmodel"
+
+
+def _load_simulator(home: Path, vehicle: str) -> Any:
+    from shopfloor.core import persistence
+    from shopfloor.core.errors import InputError
+
+    path = _model_path(home, vehicle)
+    if not path.is_file():
+        raise InputError(
+            f"no learned simulator for vehicle {vehicle!r}: run 'shopfloor hvac learn "
+            f"--vehicle {vehicle}' first",
+            source=path,
+        )
+    # Written by 'hvac learn' into this data directory: trusted by construction.
+    return persistence.load(path, trusted=True), path
+
+
+@app.command("learn")
+def learn(
+    vehicle: VehicleOption = "bolt",
+    logs: Annotated[
+        Path | None,
+        typer.Option(
+            "--logs",
+            help="Learn from existing CSV logs in this folder (with mapping.yaml) instead of "
+            "recording new ones on FASTSim.",
+        ),
+    ] = None,
+    home: HomeOption = None,
+    json_out: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Record (or read) operating logs, store them, learn the cabin simulator from the store."""
+    with command(json_out, debug) as out:
+        from shopfloor.control.logs import import_logs, logs_from_store, record_logs
+        from shopfloor.control.plant import load_vehicle
+        from shopfloor.control.simulator import LOG_COLUMNS, CabinSimulator, accuracy
+        from shopfloor.core import persistence
+        from shopfloor.core.errors import InputError
+        from shopfloor.core.store import Store
+
+        settings = settings_for(home)
+        if logs is None:
+            load_vehicle(vehicle)  # a bad vehicle fails before any work
+            folder = settings.home / "hvac" / "logs" / _model_path(settings.home, vehicle).stem
+            with out.progress() as make:
+                paths = record_logs(vehicle, folder, progress=make("Recording drives"))
+        else:
+            if not (logs / "mapping.yaml").is_file():
+                raise InputError("folder has no mapping.yaml", source=logs)
+            paths = sorted(logs.glob("*.csv"))
+            if not paths:
+                raise InputError("folder has no CSV logs", source=logs)
+        with Store.open(settings.home) as store:
+            ids = import_logs(paths, store)
+            log = logs_from_store(store, ids)
+        with out.status("Learning the simulator"):
+            sim = CabinSimulator().fit(log[list(LOG_COLUMNS)])
+        fit_acc = accuracy(sim.simulate_log(log))
+        path = _model_path(settings.home, vehicle)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = persistence.save(
+            sim,
+            path,
+            training_window=persistence.TrainingWindow(
+                start=None, end=None, n_rows=len(log), source=f"{len(ids)} stored recordings"
+            ),
+        )
+        result = {
+            "ok": True,
+            "vehicle": vehicle,
+            "model": str(path),
+            "sha256": record.sha256,
+            "recordings": ids,
+            "rows": len(log),
+            "ambient_range_c": list(sim.ambient_range_),
+            "training_open_loop": fit_acc,
+        }
+        out.emit(result)
+        out.print(
+            f"learned from {len(ids)} stored drives ({len(log)} rows, ambient "
+            f"{sim.ambient_range_[0]:.0f}..{sim.ambient_range_[1]:.0f} °C); open loop on the "
+            f"training drives: cabin RMSE {fit_acc['cabin_rmse_k']:.2f} K, HVAC energy error "
+            f"{fit_acc['energy_error_pct_mean_abs']:.1f} %\nsaved {path}"
+        )
+
+
+def _drive(
+    vehicle: str,
+    cycle: str,
+    ambient: float,
+    setpoint: float,
+    band: float,
+    margin: float,
+    home: Path,
+    with_band_edge: bool,
+) -> dict[str, Any]:
+    import warnings
+
+    from shopfloor.control.comfort import ComfortSpec
+    from shopfloor.control.mpc import SamplingMPC, score, stock_allowance
+    from shopfloor.control.plant import CabinPlant, load_cycle
+    from shopfloor.control.policies import BandEdge, run_episode
+    from shopfloor.control.simulator import ExtrapolationWarning
+
+    comfort = ComfortSpec(setpoint, band)
+    load_cycle(cycle, ambient)  # bad cycle fails before the model is read
+    sim, model_path = _load_simulator(home, vehicle)
+    mpc = SamplingMPC(sim, comfort, margin_k=margin)
+    plant = CabinPlant(vehicle, step_s=sim.step_s)
+    stock_ep, allowance = stock_allowance(plant, cycle, ambient, comfort)
+    runs = {"stock": stock_ep}
+    if with_band_edge:
+        runs["band-edge"] = run_episode(plant, BandEdge(), cycle, ambient)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        runs["shopfloor MPC"] = run_episode(plant, mpc, cycle, ambient, lookahead_s=240)
+    scores = {name: score(ep, comfort, allowance) for name, ep in runs.items()}
+    base = scores["stock"]["hvac_wh"]
+    for s in scores.values():
+        s["hvac_saving_pct"] = 100.0 * (1.0 - s["hvac_wh"] / base) if base > 0 else 0.0
+    return {
+        "comfort": comfort,
+        "mpc": mpc,
+        "runs": runs,
+        "scores": scores,
+        "allowance_s": allowance,
+        "model": model_path,
+        "notes": sorted(set(mpc.notes)),
+    }
+
+
+def _table(scores: dict[str, dict[str, float]]) -> Any:
+    from rich.table import Table
+
+    table = Table()
+    for col in ("controller", "HVAC Wh", "saving %", "battery Wh", "K·h outside", "% outside"):
+        table.add_column(col)
+    for name, s in scores.items():
+        table.add_row(
+            name,
+            f"{s['hvac_wh']:.0f}",
+            f"{s['hvac_saving_pct']:+.2f}",
+            f"{s['battery_wh']:.0f}",
+            f"{s['discomfort_kh']:.4f}",
+            f"{s['outside_pct']:.1f}",
+        )
+    return table
+
+
+@app.command("optimize")
+def optimize(
+    vehicle: VehicleOption = "bolt",
+    cycle: CycleOption = "udds",
+    ambient: AmbientOption = -10.0,
+    setpoint: SetpointOption = 22.0,
+    band: BandOption = 1.0,
+    margin: MarginOption = 0.1,
+    home: HomeOption = None,
+    json_out: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Build the MPC on the learned simulator, check it on one drive, save its settings.
+
+    Exit 1 when the MPC was less comfortable than stock on the check drive.
+    """
+    with command(json_out, debug) as out:
+        import hashlib
+        import json
+
+        settings = settings_for(home)
+        with out.status("Driving stock and MPC on FASTSim"):
+            r = _drive(vehicle, cycle, ambient, setpoint, band, margin, settings.home, False)
+        for note in r["notes"]:
+            out.note(f"note: {note}")
+        spec_path = r["model"].with_name(r["model"].name.replace("-simulator.sfmodel", "-mpc.json"))
+        spec = {
+            "controller": "shopfloor.control.mpc.SamplingMPC",
+            "simulator": str(r["model"]),
+            "simulator_sha256": hashlib.sha256(r["model"].read_bytes()).hexdigest(),
+            "comfort": {"setpoint_c": setpoint, "band_k": band},
+            "margin_k": margin,
+            "horizon_steps": r["mpc"].horizon_steps,
+        }
+        spec_path.write_text(json.dumps(spec, indent=1))
+        worse = (
+            r["scores"]["shopfloor MPC"]["discomfort_kh"] > r["scores"]["stock"]["discomfort_kh"]
+        )
+        out.emit(
+            {
+                "ok": True,
+                "controller": str(spec_path),
+                "scores": r["scores"],
+                "notes": r["notes"],
+                "less_comfortable_than_stock": worse,
+            }
+        )
+        out.print(_table(r["scores"]))
+        out.print(f"controller saved: {spec_path}")
+        if worse:
+            out.note("finding: the MPC was less comfortable than stock on this drive")
+            out.exit(ExitCode.FINDING)
+
+
+@app.command("evaluate")
+def evaluate(
+    vehicle: VehicleOption = "bolt",
+    cycle: CycleOption = "udds",
+    ambient: AmbientOption = -10.0,
+    setpoint: SetpointOption = 22.0,
+    band: BandOption = 1.0,
+    margin: MarginOption = 0.1,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write a PNG comparing the controllers.")
+    ] = None,
+    home: HomeOption = None,
+    json_out: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Stock, band-edge rule and shopfloor MPC side by side on one FASTSim drive.
+
+    Exit 1 when the MPC was less comfortable than stock.
+    """
+    with command(json_out, debug) as out:
+        from shopfloor.control.plots import plot_controllers
+
+        if plot is not None:
+            writable_output(plot, "--plot", ".png")
+        settings = settings_for(home)
+        with out.status("Driving three controllers on FASTSim"):
+            r = _drive(vehicle, cycle, ambient, setpoint, band, margin, settings.home, True)
+        for note in r["notes"]:
+            out.note(f"note: {note}")
+        if plot is not None:
+            use_data_dir_caches(settings.home)
+            plot_controllers(
+                r["runs"], r["comfort"], plot, title=f"{vehicle}, {cycle}, {ambient:+.0f} °C"
+            )
+        worse = (
+            r["scores"]["shopfloor MPC"]["discomfort_kh"] > r["scores"]["stock"]["discomfort_kh"]
+        )
+        out.emit(
+            {
+                "ok": True,
+                "scores": r["scores"],
+                "warmup_allowance_s": r["allowance_s"],
+                "notes": r["notes"],
+                "plot": str(plot) if plot is not None else None,
+                "less_comfortable_than_stock": worse,
+            }
+        )
+        out.print(_table(r["scores"]))
+        if plot is not None:
+            out.print(f"plot: {plot}")
+        if worse:
+            out.note("finding: the MPC was less comfortable than stock on this drive")
+            out.exit(ExitCode.FINDING)

@@ -1,0 +1,254 @@
+"""Sampling-based model-predictive control of the cabin on the learned simulator, and the
+oracle that optimises on the plant itself.
+
+:class:`SamplingMPC` tries every setpoint of a grid, held over the horizon, on the learned
+:class:`~shopfloor.control.simulator.CabinSimulator`, and keeps the cheapest one (predicted HVAC
+energy) whose predicted discomfort, measured against the comfort band shrunk by ``margin_k``, is
+no worse than what the stock setpoint is predicted to give from the same state. The margin is the
+safety allowance for model error; sweeping it traces shopfloor's energy-comfort curve.
+
+Until the cabin first reaches the band the MPC commands the stock setpoint, so its warm-up is the
+stock controller's, the same allowance the comfort definition grants every controller.
+
+:func:`oracle_search` is the limit: the same kind of decision (setpoint, and a cabin power cap)
+searched directly on FASTSim, keeping the cheapest run whose measured discomfort is no worse than
+stock's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from shopfloor.control.comfort import ComfortSpec, comfort_metrics, warmup_s
+from shopfloor.control.plant import CabinPlant, Command, Episode, FloatArray
+from shopfloor.control.policies import FixedSetpoint, hvac_energy_wh, run_episode
+from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning
+
+
+@dataclass
+class SamplingMPC:
+    """Receding-horizon setpoint choice on a learned simulator.
+
+    Parameters
+    ----------
+    simulator:
+        A fitted :class:`CabinSimulator` (its ``step_s`` is the control interval).
+    comfort:
+        The comfort band.
+    margin_k:
+        How far inside the band (K) the prediction must stay to count as comfortable (default
+        a tenth of the 1 K half-width).
+    horizon_steps:
+        Control intervals looked ahead.
+    setpoints_c:
+        Candidate setpoints, °C (default: band centre ± 3 K in 0.25 K steps).
+    """
+
+    simulator: CabinSimulator
+    comfort: ComfortSpec = field(default_factory=ComfortSpec)
+    margin_k: float = 0.1
+    horizon_steps: int = 8
+    setpoints_c: FloatArray | None = None
+    constant: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.margin_k < self.comfort.band_k:
+            from shopfloor.core.errors import InputError
+
+            raise InputError(
+                f"infeasible comfort band: margin {self.margin_k} K leaves nothing of the "
+                f"± {self.comfort.band_k} K band",
+                column="margin_k",
+            )
+
+    def reset(self) -> None:
+        """Forget the previous run."""
+        self._warm = False
+        self._prev_power = 0.0
+        self.notes = []
+        self._warned = False
+
+    def _candidates(self) -> FloatArray:
+        if self.setpoints_c is not None:
+            return np.asarray(self.setpoints_c, dtype=float)
+        c = self.comfort.setpoint_c
+        return np.arange(c - 3.0, c + 3.0 + 1e-9, 0.25)
+
+    def act(self, obs: dict[str, float], future: dict[str, FloatArray]) -> Command:
+        spec = self.comfort
+        self._prev_power = obs["hvac_power"]
+        if not self._warm and spec.low <= obs["cabin_temp"] <= spec.high:
+            self._warm = True
+        if not self._warm:
+            return Command(spec.setpoint_c)
+        step = self.simulator.step_s
+        amb = _per_step(future["ambient_temp"], step, self.horizon_steps, obs["ambient_temp"])
+        spd = _per_step(future["speed"], step, self.horizon_steps, obs["speed"])
+        if self.simulator.extrapolating(amb) and not self._warned:
+            self._warned = True
+            lo, hi = self.simulator.ambient_range_
+            self.notes.append(
+                f"ambient {amb.min():.1f} °C outside logged {lo:.1f}..{hi:.1f} °C: extrapolating"
+            )
+        cands = np.append(self._candidates(), spec.setpoint_c)  # last row: stock setpoint
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)  # noted once above
+            cabin, power = self.simulator.rollout(
+                obs["cabin_temp"],
+                obs["battery_temp"],
+                self._prev_power,
+                np.repeat(cands[:, None], self.horizon_steps, axis=1),
+                amb,
+                spd,
+            )
+        choice, note = choose(cands, cabin, power, spec, self.margin_k)
+        if note:
+            self.notes.append(note)
+        return Command(choice)
+
+
+def choose(
+    cands: FloatArray, cabin: FloatArray, power: FloatArray, spec: ComfortSpec, margin_k: float
+) -> tuple[float, str]:
+    """The cheapest candidate whose predicted discomfort, against the band shrunk by
+    ``margin_k``, is no worse than the last candidate's (the stock setpoint) against the full
+    band. Returns the setpoint and a note when no candidate qualifies (then: least discomfort).
+    """
+    shrunk = ComfortSpec(spec.setpoint_c, spec.band_k - margin_k)
+    excess = shrunk.excess_k(cabin).sum(axis=1)
+    feasible = excess <= spec.excess_k(cabin[-1]).sum() + 1e-9
+    if not feasible.any():  # only with NaN predictions; stated fallback
+        return float(cands[int(np.nanargmin(excess))]), "no comfortable setpoint: least discomfort"
+    energy = np.where(feasible, power.sum(axis=1), np.inf)
+    return float(cands[int(np.argmin(energy))]), ""
+
+
+@dataclass
+class PlantMPC:
+    """The oracle's receding-horizon half: :class:`SamplingMPC`'s decision rule with FASTSim
+    itself (a perfect model) previewing every candidate from the true state."""
+
+    plant: CabinPlant
+    comfort: ComfortSpec = field(default_factory=ComfortSpec)
+    horizon_steps: int = 4
+    setpoints_c: FloatArray | None = None
+    constant: bool = False
+
+    def reset(self) -> None:
+        """Forget the previous run."""
+        self._warm = False
+
+    def act(self, obs: dict[str, float], future: dict[str, FloatArray]) -> Command:
+        spec = self.comfort
+        if not self._warm and spec.low <= obs["cabin_temp"] <= spec.high:
+            self._warm = True
+        if not self._warm:
+            return Command(spec.setpoint_c)
+        base = (
+            np.arange(spec.setpoint_c - 2.0, spec.setpoint_c + 2.0 + 1e-9, 0.5)
+            if self.setpoints_c is None
+            else np.asarray(self.setpoints_c, dtype=float)
+        )
+        cands = np.append(base, spec.setpoint_c)
+        seconds = self.horizon_steps * self.plant.step_s
+        rows = [self.plant.preview(Command(float(c)), seconds) for c in cands]
+        n = min(len(r[0]) for r in rows)
+        cabin = np.array([r[0][:n] for r in rows])
+        power = np.array([r[1][:n] for r in rows])
+        return Command(choose(cands, cabin, power, spec, 0.0)[0])
+
+
+def _per_step(values: FloatArray, step: int, steps: int, fallback: float) -> FloatArray:
+    """Means of ``values`` (1 Hz) over ``steps`` intervals, padding with the last value."""
+    need = step * steps
+    arr = np.asarray(values, dtype=float)
+    if arr.size == 0:
+        arr = np.array([fallback])
+    if arr.size < need:
+        arr = np.concatenate([arr, np.full(need - arr.size, arr[-1])])
+    out: FloatArray = arr[:need].reshape(steps, step).mean(axis=1)
+    return out
+
+
+def score(episode: Episode, comfort: ComfortSpec, allowance_s: float) -> dict[str, float]:
+    """Energies (Wh), comfort and distance of one run."""
+    return {
+        "hvac_wh": hvac_energy_wh(episode),
+        "hvac_cabin_wh": float(episode.hvac_cabin_power.sum() / 3600.0),
+        "hvac_battery_wh": float(episode.hvac_battery_power.sum() / 3600.0),
+        "battery_wh": episode.battery_energy_j / 3600.0,
+        "distance_km": episode.distance_m / 1000.0,
+        **comfort_metrics(episode.log["cabin_temp"], comfort, allowance_s),
+    }
+
+
+@dataclass
+class OracleResult:
+    """Best plant-side decision found and its score."""
+
+    setpoint_c: float
+    power_cap_w: float | None
+    score: dict[str, float]
+    tried: int
+
+
+def oracle_search(
+    plant: CabinPlant,
+    cycle: str,
+    ambient_c: float,
+    comfort: ComfortSpec,
+    allowance_s: float,
+    stock_discomfort_kh: float,
+    *,
+    setpoints_c: FloatArray | None = None,
+    caps_w: tuple[float | None, ...] = (None, 3000.0),
+) -> OracleResult:
+    """Cheapest (setpoint, cabin power cap) held for the whole run on the plant itself whose
+    discomfort is no worse than stock's."""
+    grid = (
+        np.arange(comfort.setpoint_c - 2.0, comfort.setpoint_c + 2.0 + 1e-9, 0.25)
+        if setpoints_c is None
+        else setpoints_c
+    )
+    best: OracleResult | None = None
+    tried = 0
+    for cap in caps_w:
+        for sp in grid:
+            ep = run_episode(plant, FixedSetpoint(float(sp), cap), cycle, ambient_c)
+            s = score(ep, comfort, allowance_s)
+            tried += 1
+            if s["discomfort_kh"] > stock_discomfort_kh + 1e-9:
+                continue
+            if best is None or s["hvac_wh"] < best.score["hvac_wh"]:
+                best = OracleResult(float(sp), cap, s, 0)
+    ep = run_episode(plant, PlantMPC(plant, comfort), cycle, ambient_c, lookahead_s=0)
+    s = score(ep, comfort, allowance_s)
+    tried += 1
+    if s["discomfort_kh"] <= stock_discomfort_kh + 1e-9 and (
+        best is None or s["hvac_wh"] < best.score["hvac_wh"]
+    ):
+        best = OracleResult(float("nan"), None, s, 0)  # nan: a setpoint sequence, not one
+    if best is None:  # stock itself is in the grid, so this means the grid excludes 22 °C
+        ep = run_episode(plant, FixedSetpoint(comfort.setpoint_c), cycle, ambient_c)
+        best = OracleResult(comfort.setpoint_c, None, score(ep, comfort, allowance_s), 0)
+    best.tried = tried
+    return best
+
+
+def stock_allowance(plant: CabinPlant, cycle: str, ambient_c: float, comfort: ComfortSpec) -> Any:
+    """Run the stock controller; returns (episode, warm-up allowance s).
+
+    When stock never brings the cabin into the band (a short drive in deep cold) there is no
+    warm-up to grant: the allowance is 0 and discomfort counts over the whole drive, so no
+    controller can look comfortable by heating less than stock.
+    """
+    ep = run_episode(plant, FixedSetpoint(comfort.setpoint_c), cycle, ambient_c)
+    allowance = warmup_s(ep.log["cabin_temp"], comfort)
+    if allowance >= len(ep.log["cabin_temp"]):
+        allowance = 0.0
+    return ep, allowance

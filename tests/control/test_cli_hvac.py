@@ -1,0 +1,88 @@
+"""``shopfloor hvac``: learn from a log folder, evaluate with a PNG, optimise; every bad input
+is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shopfloor.cli import app
+from shopfloor.control.logs import record_logs
+
+pytestmark = pytest.mark.usefixtures("fastsim_available")
+runner = CliRunner()
+
+
+def _error_line(output: str) -> str:
+    errors = [ln for ln in output.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1, output
+    assert "Traceback" not in output
+    return errors[0]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("fastsim", reason="NREL FASTSim not installed (shopfloor[hvac])")
+    root = tmp_path_factory.mktemp("hvac")
+    record_logs("bolt", root / "logs", ambients=(20.0, 30.0, 40.0), cycles=("udds",))
+    result = runner.invoke(
+        app, ["hvac", "learn", "--logs", str(root / "logs"), "--home", str(root / "home"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout.splitlines()[-1])
+    assert doc["ambient_range_c"] == [20.0, 40.0]
+    assert Path(doc["model"]).is_file()
+    return root / "home"
+
+
+def test_evaluate_writes_png_and_json(home: Path, tmp_path: Path) -> None:
+    png = tmp_path / "run.png"
+    result = runner.invoke(
+        app,
+        ["hvac", "evaluate", "--ambient", "30", "--home", str(home), "--plot", str(png), "--json"],
+    )
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads(result.stdout.splitlines()[-1])
+    assert set(doc["scores"]) == {"stock", "band-edge", "shopfloor MPC"}
+    assert doc["less_comfortable_than_stock"] == (result.exit_code == 1)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_optimize_saves_controller_and_says_it_extrapolates(home: Path) -> None:
+    result = runner.invoke(
+        app, ["hvac", "optimize", "--ambient", "0", "--cycle", "hwfet", "--home", str(home)]
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert "outside logged 20.0..40.0 °C: extrapolating" in result.output
+    spec = json.loads((home / "models" / "hvac-bolt-mpc.json").read_text())
+    assert spec["margin_k"] == 0.1
+    assert len(spec["simulator_sha256"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["learn", "--vehicle", "/no/such/car.yaml"], "vehicle file not found"),
+        (["evaluate", "--cycle", "us06"], "unknown drive cycle 'us06'"),
+        (["evaluate", "--band", "0"], "infeasible comfort band"),
+        (["evaluate", "--margin", "1.5"], "infeasible comfort band: margin 1.5 K"),
+        (["evaluate", "--plot", "/no/such/dir/x.png"], "folder /no/such/dir does not exist"),
+        (["optimize", "--vehicle", "model3"], "no learned simulator for vehicle 'model3'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(home: Path, args: list[str], expected: str) -> None:
+    result = runner.invoke(app, ["hvac", *args, "--home", str(home)])
+    assert result.exit_code == 2, result.output
+    assert expected in _error_line(result.output)
+
+
+def test_learn_from_a_folder_without_mapping_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    result = runner.invoke(
+        app, ["hvac", "learn", "--logs", str(tmp_path / "logs"), "--home", str(tmp_path / "h")]
+    )
+    assert result.exit_code == 2
+    assert "folder has no mapping.yaml" in _error_line(result.output)
