@@ -17,7 +17,7 @@ from shopfloor.datasets.registry import resolve_source, sha256_of, verify
 
 def test_every_mirror_dataset_is_registered_with_its_terms() -> None:
     names = [d.name for d in all_datasets()]
-    assert names == ["cmapss", "cwru", "femto_pronostia", "skab"]
+    assert names == ["cmapss", "cwru", "cwru_fan_end", "femto_pronostia", "skab"]
     for spec in all_datasets():
         assert spec.origin.startswith("http")
         assert spec.license

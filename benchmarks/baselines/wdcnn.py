@@ -16,8 +16,18 @@ Architecture (input: one window of 2,048 raw samples)::
 The wide first kernel with a large stride acts as a learned band-pass filter bank and
 down-sampler (it "suppresses high-frequency noise", in the paper's words); the small kernels
 after it add depth. Batch normalisation follows every convolution and the hidden
-fully-connected layer, as the paper places it (its AdaBN domain adaptation re-estimates these
-statistics on target data; not used here). 54,510 weights for 10 classes.
+fully-connected layer, as the paper places it. 54,510 weights for 10 classes.
+
+**AdaBN** (the paper's domain adaptation, after Li et al., "Revisiting Batch
+Normalization For Practical Domain Adaptation", arXiv:1603.04779, Algorithm 1): after training,
+the mean and variance of every batch-norm neuron are re-estimated on the *target domain* and used
+in place of the training statistics; every learned weight (convolutions, fully-connected layers,
+and the batch norms' own scale and shift) stays as trained. The target domain is the unlabelled
+test windows, all of them at once, as in the paper (there: the windows recorded at the held-out
+load). It is therefore transductive: the prediction of one test window depends on the other test
+windows (never on their labels). :func:`adapt_batchnorm` computes the statistics exactly (not a
+running average), layer by layer, each layer seeing the outputs of the already adapted layers
+before it, so the result does not depend on how the target windows are chunked.
 
 Input scaling: **raw**, as the paper ("raw vibration signals as input"): no per-window
 standardisation; the first batch-norm layer absorbs the sensor scale. ``standardize=True``
@@ -31,7 +41,9 @@ windows takes about 0.45 s (the first about 1.8 s, with torch's warm-up).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +53,17 @@ from shopfloor.assessment.cnn_diagnoser import (
     torch_session,  # one session policy for all torch code
 )
 
-__all__ = ["INPUT_LENGTH", "build", "count_parameters", "fit_predict"]
+__all__ = [
+    "INPUT_LENGTH",
+    "Trained",
+    "adapt_batchnorm",
+    "build",
+    "count_parameters",
+    "fit_predict",
+    "fit_predict_variants",
+    "predict_proba",
+    "train",
+]
 
 INPUT_LENGTH = 2048
 _PREDICT_CHUNK = 1024
@@ -91,10 +113,19 @@ def _prepare(x: npt.ArrayLike, standardize: bool, name: str) -> npt.NDArray[np.f
     return arr.astype(np.float32)
 
 
-def fit_predict(
+@dataclass
+class Trained:
+    """A trained WDCNN: the network (``torch.nn.Sequential``, eval mode), its class labels in
+    output order, and whether inputs are standardised per window."""
+
+    net: Any
+    classes: npt.NDArray[np.str_]
+    standardize: bool
+
+
+def train(
     train_x: npt.ArrayLike,
     train_y: npt.ArrayLike,
-    test_x: npt.ArrayLike,
     *,
     seed: int = 0,
     epochs: int = 30,
@@ -102,33 +133,9 @@ def fit_predict(
     learning_rate: float = 1e-3,
     standardize: bool = False,
     progress: Callable[[int, int, float], None] | None = None,
-) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.float64]]:
-    """Train WDCNN on labelled windows and predict the test windows.
-
-    Parameters
-    ----------
-    train_x, test_x:
-        Raw windows, shape (n, 2048), in the sensor's unit (e.g. acceleration in g).
-    train_y:
-        One label per training window (e.g. ``"inner_race"``), compared as strings.
-    seed:
-        Seeds weight initialisation and batch order.
-    epochs, batch_size, learning_rate:
-        Adam training settings (learning rate in Adam's units, default 1e-3).
-    standardize:
-        Per-window zero mean, unit variance; False (the paper's raw input) by default.
-    progress:
-        Called as ``progress(epoch, epochs, mean_training_loss)`` after each epoch (loss in
-        nats).
-
-    Returns
-    -------
-    pred_labels : ndarray of str, shape (n_test,)
-    proba : ndarray, shape (n_test, n_classes)
-        Softmax probabilities, columns in sorted label order (``np.unique(train_y)``).
-    """
+) -> Trained:
+    """Train WDCNN on labelled windows (see :func:`fit_predict` for the arguments)."""
     x_train = _prepare(train_x, standardize, "train_x")
-    x_test = _prepare(test_x, standardize, "test_x")
     labels = np.asarray(train_y).astype(str)
     if labels.shape != (x_train.shape[0],):
         raise ValueError(f"train_y must have one label per window ({x_train.shape[0]})")
@@ -159,13 +166,142 @@ def fit_predict(
             if progress is not None:
                 progress(epoch, epochs, total / n)
         net.eval()
-        logits = []
+    return Trained(net, classes, standardize)
+
+
+def predict_proba(model: Trained, x: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Softmax probabilities of each window, columns in ``model.classes`` order."""
+    arr = _prepare(x, model.standardize, "x")
+    logits = []
+    with torch_session(0) as torch:
+        model.net.eval()
         with torch.no_grad():
-            for start in range(0, x_test.shape[0], _PREDICT_CHUNK):
-                chunk = torch.from_numpy(x_test[start : start + _PREDICT_CHUNK]).unsqueeze(1)
-                logits.append(net(chunk).double().numpy())
+            for start in range(0, arr.shape[0], _PREDICT_CHUNK):
+                chunk = torch.from_numpy(arr[start : start + _PREDICT_CHUNK]).unsqueeze(1)
+                logits.append(model.net(chunk).double().numpy())
     z = np.concatenate(logits, axis=0)
     e = np.exp(z - z.max(axis=1, keepdims=True))
-    proba = e / e.sum(axis=1, keepdims=True)
-    pred = classes[np.argmax(proba, axis=1)]
-    return pred, proba
+    proba: npt.NDArray[np.float64] = e / e.sum(axis=1, keepdims=True)
+    return proba
+
+
+def adapt_batchnorm(model: Trained, target_x: npt.ArrayLike) -> Trained:
+    """AdaBN: a copy of ``model`` whose batch-norm statistics are those of ``target_x``.
+
+    For each batch-norm layer in forward order, the per-neuron mean and (population) variance
+    of its input over all target windows (per channel over windows and positions for the
+    convolutional layers) replace the stored running statistics. The layers before it are
+    already adapted when it is measured, as in AdaBN's Algorithm 1. Learned weights, including
+    each batch norm's scale and shift, are copied unchanged; ``model`` itself is not modified.
+
+    Parameters
+    ----------
+    model:
+        From :func:`train`.
+    target_x:
+        Unlabelled target-domain windows, shape (n, 2048), same unit as the training windows;
+        n >= 2.
+    """
+    arr = _prepare(target_x, model.standardize, "target_x")
+    if arr.shape[0] < 2:
+        raise ValueError("AdaBN needs at least two target windows to estimate a variance")
+    with torch_session(0) as torch:
+        net = copy.deepcopy(model.net).eval()
+        layers = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+        seen: list[Any] = []  # the input of the layer being measured, per chunk
+        for layer in layers:
+            handle = layer.register_forward_hook(lambda _m, inputs, _o: seen.append(inputs[0]))
+            n_ch = layer.num_features
+            total = torch.zeros(n_ch, dtype=torch.float64)
+            total_sq = torch.zeros(n_ch, dtype=torch.float64)
+            count = 0
+            with torch.no_grad():
+                for start in range(0, arr.shape[0], _PREDICT_CHUNK):
+                    seen.clear()
+                    net(torch.from_numpy(arr[start : start + _PREDICT_CHUNK]).unsqueeze(1))
+                    a = seen[0].double()
+                    dims = (0, 2) if a.dim() == 3 else (0,)
+                    total += a.sum(dim=dims)
+                    total_sq += (a * a).sum(dim=dims)
+                    count += a.numel() // n_ch
+            handle.remove()
+            mean = total / count
+            var = (total_sq / count - mean * mean).clamp(min=0.0)
+            layer.running_mean.copy_(mean.float())
+            layer.running_var.copy_(var.float())
+    return Trained(net, model.classes, model.standardize)
+
+
+def fit_predict(
+    train_x: npt.ArrayLike,
+    train_y: npt.ArrayLike,
+    test_x: npt.ArrayLike,
+    *,
+    seed: int = 0,
+    epochs: int = 30,
+    batch_size: int = 64,
+    learning_rate: float = 1e-3,
+    standardize: bool = False,
+    adabn: bool = False,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.float64]]:
+    """Train WDCNN on labelled windows and predict the test windows.
+
+    Parameters
+    ----------
+    train_x, test_x:
+        Raw windows, shape (n, 2048), in the sensor's unit (e.g. acceleration in g).
+    train_y:
+        One label per training window (e.g. ``"inner_race"``), compared as strings.
+    seed:
+        Seeds weight initialisation and batch order.
+    epochs, batch_size, learning_rate:
+        Adam training settings (learning rate in Adam's units, default 1e-3).
+    standardize:
+        Per-window zero mean, unit variance; False (the paper's raw input) by default.
+    adabn:
+        Re-estimate the batch-norm statistics on ``test_x`` (unlabelled, all windows at once)
+        before predicting, as the paper's AdaBN; see :func:`adapt_batchnorm`.
+    progress:
+        Called as ``progress(epoch, epochs, mean_training_loss)`` after each epoch (loss in
+        nats).
+
+    Returns
+    -------
+    pred_labels : ndarray of str, shape (n_test,)
+    proba : ndarray, shape (n_test, n_classes)
+        Softmax probabilities, columns in sorted label order (``np.unique(train_y)``).
+    """
+    _prepare(test_x, standardize, "test_x")  # fail before training, not after
+    model = train(
+        train_x,
+        train_y,
+        seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        standardize=standardize,
+        progress=progress,
+    )
+    if adabn:
+        model = adapt_batchnorm(model, test_x)
+    proba = predict_proba(model, test_x)
+    return model.classes[np.argmax(proba, axis=1)], proba
+
+
+def fit_predict_variants(
+    train_x: npt.ArrayLike,
+    train_y: npt.ArrayLike,
+    test_x: npt.ArrayLike,
+    **train_kwargs: Any,
+) -> tuple[npt.NDArray[np.str_], dict[str, npt.NDArray[np.float64]]]:
+    """One training, two predictions of ``test_x``: without and with AdaBN.
+
+    Returns the class labels (column order) and ``{"wdcnn": proba, "wdcnn_adabn": proba}``;
+    AdaBN's target domain is ``test_x`` itself (unlabelled, all windows at once).
+    """
+    _prepare(test_x, bool(train_kwargs.get("standardize", False)), "test_x")
+    model = train(train_x, train_y, **train_kwargs)
+    plain = predict_proba(model, test_x)
+    adapted = predict_proba(adapt_batchnorm(model, test_x), test_x)
+    return model.classes, {"wdcnn": plain, "wdcnn_adabn": adapted}

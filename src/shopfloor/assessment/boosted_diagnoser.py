@@ -15,10 +15,11 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from shopfloor.assessment.diagnosis import SIGNATURE_OF, Diagnosis, FaultClass
+from shopfloor.assessment.diagnoser import Diagnoser
+from shopfloor.assessment.diagnosis import SIGNATURE_OF, FaultClass
 from shopfloor.assessment.evidence import as_feature_frame, describe_row, strongest
 from shopfloor.assessment.physics_diagnoser import severity_from_db
-from shopfloor.core.base import Classifier, FloatArray, Interval, check_is_fitted
+from shopfloor.core.base import FloatArray, Interval
 
 EVIDENCE_SUFFIXES = (".sig", ".n_found", ".db", ".h1_db")
 
@@ -48,7 +49,7 @@ def monotone_constraints(columns: list[str], label: str) -> list[int]:
     return out
 
 
-class BoostedDiagnoser(Classifier):
+class BoostedDiagnoser(Diagnoser):
     """LightGBM classifier over physics features, with an explicit ``unknown`` outcome.
 
     Parameters
@@ -159,53 +160,19 @@ class BoostedDiagnoser(Classifier):
         stacked: FloatArray = np.stack(per_class, axis=1)
         return stacked
 
-    def _predict(self, x: FloatArray) -> npt.NDArray[Any]:
-        proba = self._predict_proba(x)
-        best = self.classes_[np.argmax(proba, axis=1)].astype(object)
-        best[proba.max(axis=1) < self.min_confidence] = FaultClass.UNKNOWN.value
-        labels: npt.NDArray[Any] = best.astype(str)
-        return labels
-
-    def diagnose(self, x: object, top_features: int = 3) -> list[Diagnosis]:
-        """A :class:`Diagnosis` per row: label, probability, evidence and the model's reasons."""
-        check_is_fitted(self, "diagnose")
-        arr = self._validate_input(x, reset=False)
-        names = getattr(self, "feature_names_in_", None)
-        frame = as_feature_frame(arr, names)
-        proba = self._predict_proba(arr)
-        labels = self._predict(arr)
-        contrib = self._contributions(arr)
-        out = []
-        for i in range(arr.shape[0]):
-            probs = {str(c): float(p) for c, p in zip(self.classes_, proba[i], strict=True)}
-            k = int(np.argmax(proba[i]))
-            top = np.argsort(contrib[i, k, :-1])[::-1][:top_features]
-            why = ", ".join(f"{frame.columns[j]} (+{contrib[i, k, j]:.2f})" for j in top)
-            label = (
-                FaultClass(labels[i])
-                if labels[i] in FaultClass._value2member_map_
-                else FaultClass.UNKNOWN
-            )
-            if label == FaultClass.UNKNOWN:
-                out.append(
-                    Diagnosis(
-                        label,
-                        float(proba[i].max()),
-                        "unknown",
-                        f"no class is likely enough (best {self.classes_[k]} at "
-                        f"{proba[i].max():.0%})",
-                        probabilities=probs,
-                    )
-                )
-                continue
-            signature = SIGNATURE_OF.get(label)
-            if signature is None:
-                reason, severity = f"model reasons: {why}", "none"
-            else:
-                _, _, db, _ = strongest(frame.iloc[[i]], signature)
-                reason = f"{describe_row(frame, i, signature)}; model reasons: {why}"
-                severity = severity_from_db(float(db[0]))
-            out.append(
-                Diagnosis(label, float(proba[i].max()), severity, reason, probabilities=probs)
-            )
-        return out
+    def _explain(
+        self, x: FloatArray, row: int, label: FaultClass, proba: FloatArray, top_features: int = 3
+    ) -> tuple[str, str]:
+        frame = as_feature_frame(x[[row]], getattr(self, "feature_names_in_", None))
+        contrib = self._contributions(x[[row]])
+        k = int(np.argmax(proba))
+        top = np.argsort(contrib[0, k, :-1])[::-1][:top_features]
+        why = ", ".join(f"{frame.columns[j]} (+{contrib[0, k, j]:.2f})" for j in top)
+        signature = SIGNATURE_OF.get(label)
+        if signature is None:
+            return f"model reasons: {why}", "none"
+        _, _, db, _ = strongest(frame, signature)
+        return (
+            f"{describe_row(frame, 0, signature)}; model reasons: {why}",
+            severity_from_db(float(db[0])),
+        )

@@ -23,9 +23,10 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.diagnosis import FaultClass
 from shopfloor.core.assets import BearingGeometry
-from shopfloor.core.base import Classifier, FloatArray, Interval
+from shopfloor.core.base import FloatArray, Interval
 from shopfloor.core.errors import InputError
 from shopfloor.manipulation.bearing_frequencies import defect_orders
 from shopfloor.manipulation.order_spectrum import envelope_order_spectrum
@@ -92,7 +93,7 @@ def _build_network(n_bins: int, channels: int, n_classes: int) -> Any:
     )
 
 
-class EnvelopeCNNDiagnoser(Classifier):
+class EnvelopeCNNDiagnoser(Diagnoser):
     """1-D CNN over envelope order spectra, with an explicit ``unknown`` outcome.
 
     Input rows are envelope order spectra (one column per order bin, see
@@ -271,9 +272,14 @@ class EnvelopeCNNDiagnoser(Classifier):
         proba: FloatArray = shifted / shifted.sum(axis=1, keepdims=True)
         return proba
 
-    def _predict(self, x: FloatArray) -> npt.NDArray[Any]:
-        proba = self._predict_proba(x)
-        best = self.classes_[np.argmax(proba, axis=1)].astype(object)
-        best[proba.max(axis=1) < self.min_confidence] = FaultClass.UNKNOWN.value
-        labels: npt.NDArray[Any] = best.astype(str)
-        return labels
+    def _explain(
+        self, x: FloatArray, row: int, label: FaultClass, proba: FloatArray
+    ) -> tuple[str, str]:
+        # Where the input is largest on the order axis is what a person can check against the
+        # defect orders; the network itself gives no finer reason.
+        strongest_bin = int(np.argmax(x[row]))
+        reason = (
+            f"CNN on the envelope order spectrum: {label.value} at {proba.max():.0%}; "
+            f"strongest order bin {strongest_bin} of {x.shape[1]}"
+        )
+        return reason, "none" if label == FaultClass.NORMAL else "unknown"

@@ -59,7 +59,9 @@ class Peak:
     """One expected line in the envelope spectrum and what was found there.
 
     expected_hz / found_hz in Hz; ``over_floor_db`` is the peak over the local median floor;
-    ``significance`` is -log10 of the chance that noise alone gives such a peak.
+    ``significance`` is -log10 of the chance that noise alone gives such a peak; ``counted``
+    is False for a harmonic another signature or a shaft harmonic could explain (the one rule
+    of :func:`~shopfloor.manipulation.bearing_features.counted_harmonics`).
     """
 
     name: str
@@ -67,6 +69,7 @@ class Peak:
     found_hz: float
     over_floor_db: float
     significance: float
+    counted: bool = True
 
 
 @dataclass(frozen=True)

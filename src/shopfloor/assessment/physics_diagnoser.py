@@ -28,13 +28,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.diagnosis import (
     CLASS_OF_SIGNATURE,
-    Diagnosis,
+    SIGNATURE_OF,
     FaultClass,
 )
-from shopfloor.assessment.evidence import as_feature_frame, describe_row, strongest
-from shopfloor.core.base import Classifier, FloatArray, Interval, check_is_fitted
+from shopfloor.assessment.evidence import as_feature_frame, band_names, describe_row, strongest
+from shopfloor.core.base import FloatArray, Interval
 
 RACE_SIGNATURES = ("bpfo", "bpfi", "bsf2")
 CLASSES = np.array(
@@ -57,7 +58,7 @@ def severity_from_db(db: float) -> str:
     return "advanced"
 
 
-class PhysicsRuleDiagnoser(Classifier):
+class PhysicsRuleDiagnoser(Diagnoser):
     """Bearing fault location from defect-frequency evidence; no training data needed.
 
     Parameters
@@ -67,12 +68,18 @@ class PhysicsRuleDiagnoser(Classifier):
     min_harmonics: harmonics that must stand out at the 1 % level.
     impulsive_kurtosis: kurtosis of the pre-whitened signal above which an undiagnosed window
         is reported as ``unknown`` rather than ``normal``.
+    look_elsewhere: add log10 of the number of looks (bands × race signatures searched) to
+        ``min_significance``: the best of several searches is more often large by chance
+        (a Bonferroni bound), so more bands must not mean more false alarms.
+    min_confidence: below this top-class share the answer is ``unknown`` (0 disables).
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "min_significance": [Interval(float, 0.0, None, closed="neither")],
         "min_harmonics": [Interval(int, 1, None, closed="left")],
         "impulsive_kurtosis": [Interval(float, 0.0, None, closed="neither")],
+        "look_elsewhere": [bool],
+        "min_confidence": [Interval(float, 0.0, 1.0, closed="both")],
     }
     _tags: ClassVar[dict[str, Any]] = {
         "iso_block": "assessment",
@@ -83,11 +90,23 @@ class PhysicsRuleDiagnoser(Classifier):
     }
 
     def __init__(
-        self, min_significance: float = 6.0, min_harmonics: int = 2, impulsive_kurtosis: float = 4.0
+        self,
+        min_significance: float = 6.0,
+        min_harmonics: int = 2,
+        impulsive_kurtosis: float = 4.0,
+        look_elsewhere: bool = True,
+        min_confidence: float = 0.0,
     ) -> None:
         self.min_significance = min_significance
         self.min_harmonics = min_harmonics
         self.impulsive_kurtosis = impulsive_kurtosis
+        self.look_elsewhere = look_elsewhere
+        self.min_confidence = min_confidence
+
+    def significance_needed(self, n_bands: int) -> float:
+        """Combined significance a detection needs when ``n_bands`` bands are searched."""
+        extra = np.log10(n_bands * len(RACE_SIGNATURES)) if self.look_elsewhere else 0.0
+        return float(self.min_significance + extra)
 
     def _fit(self, x: FloatArray, y: npt.NDArray[Any] | None) -> None:
         # Nothing to learn; checking the layout now gives the error at fit, not at predict.
@@ -95,13 +114,14 @@ class PhysicsRuleDiagnoser(Classifier):
         self.classes_ = CLASSES.copy()
 
     def _scores(self, frame: pd.DataFrame) -> tuple[FloatArray, FloatArray, FloatArray]:
+        needed = self.significance_needed(len(band_names(list(frame.columns))))
         sig = np.empty((frame.shape[0], len(RACE_SIGNATURES)))
         db = np.empty_like(sig)
         detected = np.zeros_like(sig, dtype=bool)
         for j, name in enumerate(RACE_SIGNATURES):
             s, found, mean_db, _ = strongest(frame, name)
             sig[:, j], db[:, j] = s, mean_db
-            detected[:, j] = (s >= self.min_significance) & (found >= self.min_harmonics)
+            detected[:, j] = (s >= needed) & (found >= self.min_harmonics)
         return sig, db, detected
 
     def _predict_proba(self, x: FloatArray) -> FloatArray:
@@ -124,56 +144,31 @@ class PhysicsRuleDiagnoser(Classifier):
         proba[none & impulsive, -1] = 1.0
         return proba
 
-    def diagnose(self, x: object) -> list[Diagnosis]:
-        """A :class:`Diagnosis` with evidence and reason for every row of the feature table."""
-        check_is_fitted(self, "diagnose")
-        arr = self._validate_input(x, reset=False)
-        frame = as_feature_frame(arr, getattr(self, "feature_names_in_", None))
-        proba = self._predict_proba(arr)
+    def _explain(
+        self, x: FloatArray, row: int, label: FaultClass, proba: FloatArray
+    ) -> tuple[str, str]:
+        frame = as_feature_frame(x[[row]], getattr(self, "feature_names_in_", None))
+        if label == FaultClass.NORMAL:
+            kurt = float(frame["cpw_time.kurtosis"].iloc[0])
+            return (
+                "no bearing defect frequency stands out and the vibration is "
+                f"not impulsive (kurtosis {kurt:.1f})",
+                "none",
+            )
         _, db, detected = self._scores(frame)
-        out = []
-        for i in range(arr.shape[0]):
-            label = FaultClass(CLASSES[int(np.argmax(proba[i]))])
-            probs = {c: float(p) for c, p in zip(CLASSES, proba[i], strict=True)}
-            kurt = float(frame["cpw_time.kurtosis"].iloc[i])
-            if label == FaultClass.NORMAL:
-                out.append(
-                    Diagnosis(
-                        label,
-                        1.0,
-                        "none",
-                        "no bearing defect frequency stands out and the vibration is "
-                        f"not impulsive (kurtosis {kurt:.1f})",
-                        probabilities=probs,
-                    )
-                )
-            elif label == FaultClass.UNKNOWN:
-                out.append(
-                    Diagnosis(
-                        label,
-                        0.0,
-                        "unknown",
-                        f"impulsive vibration (kurtosis {kurt:.1f}) but no bearing "
-                        "defect frequency matched: check speed and geometry, or "
-                        "look for looseness or another component",
-                        probabilities=probs,
-                    )
-                )
-            else:
-                j = RACE_SIGNATURES.index(
-                    next(s for s, c in CLASS_OF_SIGNATURE.items() if c == label)
-                )
-                reason = describe_row(frame, i, RACE_SIGNATURES[j])
-                others = [RACE_SIGNATURES[k] for k in range(3) if detected[i, k] and k != j]
-                if others:
-                    reason += f"; weaker evidence also for {', '.join(others)}"
-                out.append(
-                    Diagnosis(
-                        label,
-                        float(proba[i].max()),
-                        severity_from_db(db[i, j]),
-                        reason,
-                        probabilities=probs,
-                    )
-                )
-        return out
+        name = SIGNATURE_OF[label]
+        j = RACE_SIGNATURES.index(name)
+        reason = describe_row(frame, 0, name)
+        others = [RACE_SIGNATURES[k] for k in range(3) if detected[0, k] and k != j]
+        if others:
+            reason += f"; weaker evidence also for {', '.join(others)}"
+        return reason, severity_from_db(db[0, j])
+
+    def _unknown_reason(self, x: FloatArray, row: int, proba: FloatArray) -> str:
+        frame = as_feature_frame(x[[row]], getattr(self, "feature_names_in_", None))
+        kurt = float(frame["cpw_time.kurtosis"].iloc[0])
+        return (
+            f"impulsive vibration (kurtosis {kurt:.1f}) but no bearing "
+            "defect frequency matched: check speed and geometry, or "
+            "look for looseness or another component"
+        )

@@ -75,14 +75,9 @@ def overall_exit(codes: list[ExitCode]) -> ExitCode:
 
 
 def _report(result: Any, target: str, where: str) -> dict[str, Any]:
-    from shopfloor.assessment.diagnosis import SignatureEvidence
-
     d = result.diagnosis
-    shown = [e for e in result.evidence if e.signature in ("bpfo", "bpfi", "bsf2")]
-    best: dict[str, SignatureEvidence] = {}
-    for e in shown:
-        if e.signature not in best or e.significance > best[e.signature].significance:
-            best[e.signature] = e
+    # one evidence path: the result says which band shows each signature best, and which
+    # harmonics count (Peak.counted); nothing is re-picked or matched by text here
     lines: list[dict[str, Any]] = [
         {
             "signature": e.signature,
@@ -92,11 +87,12 @@ def _report(result: Any, target: str, where: str) -> dict[str, Any]:
             "found_hz": p.found_hz,
             "over_floor_db": p.over_floor_db,
             "significance": p.significance,
-            "shared": "(shared)" in p.name,
+            "shared": not p.counted,
         }
-        for e in best.values()
+        for e in result.evidence_by_signature().values()
         for p in [*e.harmonics, *e.sidebands]
     ]
+    full = result.as_dict()
     return {
         "target": target,
         "source": where,
@@ -105,7 +101,19 @@ def _report(result: Any, target: str, where: str) -> dict[str, Any]:
         "severity": d.severity,
         "reason": d.reason,
         "summary": d.summary(),
+        "decided_by": full["decided_by"],
+        "model": full["model"],
+        "speed_rpm": full["speed_rpm"],
+        "speed_source": full["speed_source"],
+        "given_rpm": full["given_rpm"],
+        "estimated_rpm": full["estimated_rpm"],
         "evidence": lines,
+        "notes": full["notes"],
+        "warnings": full["warnings"],
+        "data_checks": full["data_checks"],
+        "baseline": full["baseline"],
+        "grown_since_baseline": full["grown_since_baseline"],
+        "probabilities": full["probabilities"],
         "iso": result.iso_note,
         "exit_code": int(_verdict_code(d.label.value)),
     }
@@ -117,6 +125,15 @@ def _print_one(out: CommandOutput, rep: dict[str, Any]) -> None:
     colour = {"normal": "green", "unknown": "yellow"}.get(rep["verdict"], "red")
     out.print(f"[bold]{escape(rep['source'])}[/]")
     out.print(f"[bold {colour}]{escape(rep['summary'])}[/]", soft_wrap=True)
+    speed = "read from the signal" if rep["speed_source"] == "signal" else "as given"
+    out.print(
+        f"speed used {rep['speed_rpm']:.0f} rpm ({speed}); decided by: {rep['decided_by']} "
+        f"({escape(rep['model'])})"
+    )
+    for warning in rep["warnings"]:
+        out.print(f"[yellow]warning: {escape(warning)}[/]", soft_wrap=True)
+    for note in rep["notes"]:
+        out.print(f"note: {escape(note)}", soft_wrap=True)
     table = Table(title="Envelope evidence (window-averaged squared envelope spectrum)")
     for col in ("signature", "band", "line", "expected Hz", "found Hz", "over floor", "chance"):
         table.add_column(col, justify="left" if col in ("signature", "band", "line") else "right")
@@ -181,6 +198,13 @@ def diagnose(
         str | None, typer.Option(help="Take the bearing from this stored asset (files).")
     ] = None,
     window: Annotated[float, typer.Option(help="Window length, s.")] = 1.0,
+    model: Annotated[
+        str,
+        typer.Option(
+            help="fused: physics evidence + the shipped learned model (default); "
+            "physics: the physics rules alone."
+        ),
+    ] = "fused",
     plot: Annotated[
         Path | None,
         typer.Option(
@@ -210,7 +234,7 @@ def diagnose(
             if not several:
                 writable_output(plot, "--plot", ".png")
         # options are checked once, before any file is read
-        DiagnoseRequest(target="", fs_hz=fs, rpm=rpm, window_s=window).validate()
+        DiagnoseRequest(target="", fs_hz=fs, rpm=rpm, window_s=window, model=model).validate()
         if bearing is not None:
             from shopfloor.pipelines.diagnose import parse_bearing
 
@@ -236,6 +260,7 @@ def diagnose(
                         bearing=bearing,
                         asset_id=asset,
                         window_s=window,
+                        model=model,
                     )
                     try:
                         with out.status(f"Diagnosing {name}") if not several else nullcontext():

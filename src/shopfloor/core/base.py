@@ -36,12 +36,23 @@ from __future__ import annotations
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Self, TypeAlias, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeAlias, overload
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator
+
+if TYPE_CHECKING:
+    # scikit-learn ships no type stubs: deriving from its untyped class would make every
+    # component an ``Any`` subclass, and mypy would then miss a misspelt hook (``_transfrom``)
+    # or a missing abstract one. mypy sees this typed stand-in; at run time it is BaseEstimator.
+    class _EstimatorBase:
+        def get_params(self, deep: bool = True) -> dict[str, Any]: ...
+        def set_params(self, **params: Any) -> Self: ...
+
+else:
+    _EstimatorBase = BaseEstimator
 
 from shopfloor.core.constraints import (
     Constraint,
@@ -123,6 +134,8 @@ class Tags:
     streaming_matches_batch: ``learn_one`` over rows then ``score_one`` equals ``fit`` then
         ``score_samples`` (false for order-dependent learners such as exponential forgetting).
     skipped_checks: ``(check name, reason)`` pairs the contract kit must skip.
+    abstain_label: label a classifier's ``predict`` may return instead of one of its
+        ``classes_`` when no class is likely enough (diagnosers: ``"unknown"``); None if never.
     """
 
     iso_block: str = ""
@@ -137,6 +150,7 @@ class Tags:
     fixed_input_width: bool = True
     streaming_matches_batch: bool = True
     skipped_checks: tuple[tuple[str, str], ...] = ()
+    abstain_label: str | None = None
 
     def __post_init__(self) -> None:
         if self.iso_block not in ("", *ISO_BLOCKS):
@@ -159,8 +173,7 @@ def get_tags(component: Component | type[Component]) -> Tags:
         dynamic: dict[str, Any] = {}
     else:
         cls = type(component)
-        # mypy cannot narrow a class with an untyped (sklearn) base; this is an instance.
-        dynamic = cast(Component, component)._dynamic_tags()
+        dynamic = component._dynamic_tags()
     merged: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         if issubclass(klass, Component):
@@ -190,7 +203,7 @@ def check_is_fitted(component: object, method: str = "this method") -> None:
 # --- base classes ---------------------------------------------------------------------------
 
 
-class Component(BaseEstimator, metaclass=ABCMeta):  # type: ignore[misc]  # sklearn has no stubs
+class Component(_EstimatorBase, metaclass=ABCMeta):
     """Base of everything that learns. Subclass :class:`Transformer`, :class:`AnomalyScorer`,
     :class:`Predictor` and/or :class:`StreamingMixin` rather than this class directly.
 
@@ -410,6 +423,8 @@ class Classifier(Predictor):
     the most probable class; a classifier with an explicit "cannot tell" outcome overrides
     ``_predict``.
     """
+
+    classes_: npt.NDArray[Any]  # set by ``_fit``; declared here so mypy knows it
 
     @abstractmethod
     def _predict_proba(self, x: FloatArray) -> FloatArray:

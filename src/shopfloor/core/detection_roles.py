@@ -55,6 +55,7 @@ class Threshold(Predictor):
         "multivariate": False,
         "handles_missing": True,
     }
+    threshold_: float  # set by ``_fit``; declared so mypy (typed component base) knows it
 
     def fit(self, x: object, y: object = None) -> Self:
         """Learn ``threshold_`` from scores of normal operation (NaN scores are ignored)."""

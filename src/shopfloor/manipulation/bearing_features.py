@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.fft as sfft
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from shopfloor.core.assets import BearingGeometry
 from shopfloor.core.errors import InputError
 from shopfloor.manipulation.bearing_frequencies import (
+    HarmonicEvidence,
     defect_orders,
     harmonic_evidence,
     shared_harmonics,
@@ -128,6 +129,8 @@ def bearing_features(
     shaft_speed_rpm: float | ArrayLike,
     geometry: BearingGeometry | None,
     config: BearingFeatureConfig | None = None,
+    *,
+    _keep: list[BandSpectra] | None = None,
 ) -> pd.DataFrame:
     """Physics features of vibration windows (one row per window).
 
@@ -149,6 +152,7 @@ def bearing_features(
     (sidebands, dB). FTF columns are NaN when the window cannot resolve the cage frequency.
     """
     cfg = config or BearingFeatureConfig()
+    keep = _keep
     if geometry is None:
         raise InputError("no bearing geometry: defect frequencies cannot be computed")
     x = as_windows(windows)
@@ -163,11 +167,115 @@ def bearing_features(
     # most of their time faulting in fresh pages for 80 MB intermediates.
     block = max(1, (1 << 19) // n)
     parts = [
-        _features_block(x[i : i + block], fs, shaft_hz[i : i + block], orders, cfg)
+        _features_block(x[i : i + block], fs, shaft_hz[i : i + block], orders, cfg, keep)
         for i in range(0, n_win, block)
     ]
     columns = feature_names(cfg)
     return pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in columns})
+
+
+@dataclass
+class BandSpectra:
+    """Squared envelope spectra of every window in one demodulation band (kept for display).
+
+    freqs: bin frequencies, Hz; ses: (n_windows, n_freqs) squared envelope spectra.
+    """
+
+    name: str
+    band_hz: tuple[float, float]
+    freqs: FloatArray
+    ses: FloatArray
+
+
+def bearing_analysis(
+    windows: ArrayLike,
+    fs: float,
+    shaft_speed_rpm: float | ArrayLike,
+    geometry: BearingGeometry | None,
+    config: BearingFeatureConfig | None = None,
+) -> tuple[pd.DataFrame, list[BandSpectra]]:
+    """:func:`bearing_features` plus the envelope spectra they were read from (one computation).
+
+    The spectra let a caller show, or average, exactly what the features and the verdict saw.
+    """
+    keep: list[BandSpectra] = []
+    feats = bearing_features(windows, fs, shaft_speed_rpm, geometry, config, _keep=keep)
+    merged: dict[str, BandSpectra] = {}
+    for part in keep:  # blocks of windows -> one entry per band
+        if part.name in merged:
+            prev = merged[part.name]
+            prev.ses = np.vstack([prev.ses, part.ses])
+        else:
+            merged[part.name] = part
+    return feats, list(merged.values())
+
+
+@dataclass(frozen=True)
+class SeriesEvidence:
+    """A defect signature's harmonic series in one band, with the harmonics that count.
+
+    evidence: the peaks near each harmonic; counted: (n_windows, n_harmonics) True where the
+    harmonic is the signature's own (see :func:`counted_harmonics`); sidebands: evidence at
+    the first harmonic ± the modulating frequency (inner race: shaft; ball: cage), or empty.
+    """
+
+    signature: str
+    evidence: HarmonicEvidence
+    counted: NDArray[np.bool_]
+    sidebands: tuple[HarmonicEvidence, ...] = ()
+
+    @property
+    def significance(self) -> FloatArray:
+        """Per window, the counted harmonics' significance summed (combined -log10 chance)."""
+        out: FloatArray = np.where(self.counted, self.evidence.significance, 0.0).sum(axis=1)
+        return out
+
+
+def counted_harmonics(
+    orders: dict[str, float], signature: str, n_harmonics: int, tolerance: float
+) -> NDArray[np.bool_]:
+    """The one rule for shared harmonics, used by the features, the verdict and the display.
+
+    A harmonic another defect signature or a low shaft harmonic could explain does not count
+    (:func:`~shopfloor.manipulation.bearing_frequencies.shared_harmonics`); if every harmonic
+    is shared, all count rather than none (the signature would otherwise be unobservable).
+    """
+    if signature not in ("bpfo", "bpfi", "bsf2"):
+        return np.ones(n_harmonics, dtype=bool)
+    shared = shared_harmonics(orders, signature, n_harmonics, tolerance)
+    return np.ones(n_harmonics, dtype=bool) if shared.all() else ~shared
+
+
+def signature_series(
+    freqs: FloatArray,
+    ses: FloatArray,
+    fundamental_hz: float | FloatArray,
+    signature: str,
+    orders: dict[str, float],
+    config: BearingFeatureConfig,
+    modulation_hz: float | FloatArray | None = None,
+) -> SeriesEvidence:
+    """Evidence for one signature's harmonic series (and its sidebands) in envelope spectra."""
+    ev = harmonic_evidence(
+        freqs, ses, fundamental_hz, n_harmonics=config.n_harmonics, tolerance=config.tolerance
+    )
+    counted = np.broadcast_to(
+        counted_harmonics(orders, signature, config.n_harmonics, config.tolerance), ev.ratio.shape
+    )
+    sidebands: tuple[HarmonicEvidence, ...] = ()
+    if modulation_hz is not None:
+        sidebands = tuple(
+            harmonic_evidence(
+                freqs,
+                ses,
+                np.asarray(fundamental_hz) + sign * np.asarray(modulation_hz),
+                n_harmonics=1,
+                tolerance=config.tolerance,
+                floor_halfwidth=0.25,
+            )
+            for sign in (-1.0, 1.0)
+        )
+    return SeriesEvidence(signature, ev, np.asarray(counted), sidebands)
 
 
 def _features_block(
@@ -176,6 +284,7 @@ def _features_block(
     shaft_hz: FloatArray,
     orders: dict[str, float],
     cfg: BearingFeatureConfig,
+    keep: list[BandSpectra] | None = None,
 ) -> dict[str, FloatArray]:
     n_win, n = x.shape
     cols: dict[str, FloatArray] = {}
@@ -199,15 +308,15 @@ def _features_block(
 
     fundamentals = {s: orders[s] * shaft_hz for s in ("bpfo", "bpfi", "bsf2", "ftf")}
     fundamentals["shaft"] = shaft_hz
-    shared = {
-        sig: shared_harmonics(orders, sig, cfg.n_harmonics, cfg.tolerance)
-        for sig in ("bpfo", "bpfi", "bsf2")
-    }
+    modulation = {"bpfi": fundamentals["shaft"], "bsf2": fundamentals["ftf"]}
     ftf_resolved = float(np.min(fundamentals["ftf"])) / (fs / n) >= 3
     for band in cfg.bands:
+        limits = band.limits_hz(fs)
         freqs, ses = squared_envelope_spectrum(
-            white_spec if band.prewhiten else raw_spec, n, fs, band.limits_hz(fs)
+            white_spec if band.prewhiten else raw_spec, n, fs, limits
         )
+        if keep is not None:
+            keep.append(BandSpectra(band.name, limits, freqs, ses))
         if cfg.shape and band.prewhiten:
             # the shape features reuse this pre-whitened envelope spectrum and the raw FFT
             cols.update(shape_columns(raw_spec, n, fs, freqs, ses, shaft_hz))
@@ -217,34 +326,22 @@ def _features_block(
                 for suffix in ("db", "h1_db", "sig", "n_found"):
                     cols[f"{key}.{suffix}"] = np.full(n_win, np.nan)
                 continue
-            ev = harmonic_evidence(
-                freqs, ses, fundamentals[sig], n_harmonics=cfg.n_harmonics, tolerance=cfg.tolerance
-            )
-            db = ev.ratio_db
-            # lines another signature could explain do not count as evidence (see
-            # shared_harmonics); if every harmonic is shared, all count rather than none
-            use = ~shared[sig] if sig in shared and not shared[sig].all() else slice(None)
-            significance = ev.significance[:, use]
+            # Sidebands: an inner-race defect rotates through the load zone once per
+            # revolution, a ball is carried round at the cage speed: both modulate their
+            # defect frequency.
+            mod = modulation.get(sig) if (sig != "bsf2" or ftf_resolved) else None
+            series = signature_series(freqs, ses, fundamentals[sig], sig, orders, cfg, mod)
+            use = series.counted[0]
+            db = series.evidence.ratio_db
+            significance = series.evidence.significance[:, use]
             cols[f"{key}.db"] = db[:, use].mean(axis=1)
             cols[f"{key}.h1_db"] = db[:, 0]
             cols[f"{key}.sig"] = significance.sum(axis=1)
             cols[f"{key}.n_found"] = (significance >= 2.0).sum(axis=1).astype(np.float64)
-        # Sidebands: an inner-race defect rotates through the load zone once per revolution,
-        # a ball is carried round at the cage speed: both modulate their defect frequency.
-        for sig, mod in (("bpfi", fundamentals["shaft"]), ("bsf2", fundamentals["ftf"])):
-            if sig == "bsf2" and not ftf_resolved:
-                cols[f"{band.name}.{sig}.sb_db"] = np.full(n_win, np.nan)
-                continue
-            sb = [
-                harmonic_evidence(
-                    freqs,
-                    ses,
-                    fundamentals[sig] + sign * mod,
-                    n_harmonics=1,
-                    tolerance=cfg.tolerance,
-                    floor_halfwidth=0.25,
-                ).ratio_db[:, 0]
-                for sign in (-1.0, 1.0)
-            ]
-            cols[f"{band.name}.{sig}.sb_db"] = 0.5 * (sb[0] + sb[1])
+            if sig in modulation:
+                if series.sidebands:
+                    sb = [e.ratio_db[:, 0] for e in series.sidebands]
+                    cols[f"{key}.sb_db"] = 0.5 * (sb[0] + sb[1])
+                else:
+                    cols[f"{key}.sb_db"] = np.full(n_win, np.nan)
     return cols

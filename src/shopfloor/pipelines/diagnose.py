@@ -19,9 +19,12 @@ from shopfloor.acquisition.signal_file import (
     TEXT_SUFFIXES,
     read_signal_column,
 )
+from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.recording_diagnosis import RecordingDiagnosis, diagnose_signal
 from shopfloor.core.assets import Asset, BearingGeometry, ComponentKind
 from shopfloor.core.errors import InputError
+from shopfloor.core.labels import FaultLocation
+from shopfloor.core.recording import Recording
 from shopfloor.core.store import Store
 
 
@@ -39,6 +42,10 @@ class DiagnoseRequest:
     bearing: str | None = None
     asset_id: str | None = None
     window_s: float = 1.0
+    model: str = "fused"
+    """``fused`` (the shipped physics + learned model) or ``physics`` (the rules alone)."""
+    speed_band: float = 0.10
+    """Relative band around the given speed in which the speed is read from the signal."""
 
     def validate(self) -> None:
         """Refuse impossible numbers before any work: each error names its option."""
@@ -53,6 +60,50 @@ class DiagnoseRequest:
                 raise InputError(f"{option} must be a positive number, got {value:g}")
         if self.rpm is not None and self.rpm > 120_000:
             raise InputError(f"--rpm {self.rpm:g} is beyond any rotating machine (> 120,000 rpm)")
+        if self.model not in MODELS:
+            raise InputError(f"--model {self.model!r}: choose one of {', '.join(MODELS)}")
+
+
+MODELS = ("fused", "physics")
+
+
+def diagnoser_for(model: str) -> Diagnoser | None:
+    """The diagnoser a ``--model`` choice names (None: the physics rules, fitted per signal)."""
+    if model == "physics":
+        return None
+    from shopfloor.assessment.default_model import load_default_diagnoser
+
+    return load_default_diagnoser()
+
+
+def _with_baseline(
+    result: RecordingDiagnosis,
+    store: Store,
+    rec: Recording,
+    channel: str,
+    geometry: BearingGeometry | None,
+    req: DiagnoseRequest,
+) -> None:
+    """Compare with the asset's stored healthy recording on the same channel, if there is one."""
+    for other in store.recordings(asset_id=rec.asset_id):
+        fault = other.fault()
+        healthy = fault is not None and fault.location == FaultLocation.NONE
+        if other.id == rec.id or not healthy or channel not in other.channel_ids:
+            continue
+        fs, rpm = other.time_base.sample_rate_hz, other.condition.shaft_speed_rpm
+        if fs is None or rpm is None:
+            continue
+        base = diagnose_signal(
+            store.load(other.id).channel(channel),
+            fs,
+            rpm,
+            geometry,
+            diagnoser=diagnoser_for(req.model),
+            window_s=req.window_s,
+            speed_band=req.speed_band,
+        )
+        result.against_baseline(base, other.id)
+        return
 
 
 def parse_bearing(text: str) -> BearingGeometry:
@@ -183,10 +234,13 @@ def diagnose_target(req: DiagnoseRequest, store: Store | None) -> tuple[Recordin
         fs,
         rpm,
         geometry,
+        diagnoser=diagnoser_for(req.model),
         window_s=req.window_s,
         unit=asset.channel(channel).unit,
         rated_power_kw=asset.nameplate.rated_power_kw,
+        speed_band=req.speed_band,
     )
+    _with_baseline(result, store, rec, channel, geometry, req)
     where = (
         f"recording {rec.id}, channel {channel} on {component} of {asset.id}, "
         f"{fs:g} Hz, {rpm:g} rpm"
@@ -218,9 +272,11 @@ def _diagnose_file(
         req.fs_hz,
         req.rpm,
         geometry,
+        diagnoser=diagnoser_for(req.model),
         window_s=req.window_s,
         unit=req.unit,
         rated_power_kw=rated,
+        speed_band=req.speed_band,
     )
     note = f" ({read.note})" if read.note else ""
     return result, f"file {path}, column {column}{note}, {req.fs_hz:g} Hz, {req.rpm:g} rpm"

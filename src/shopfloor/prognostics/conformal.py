@@ -136,6 +136,11 @@ class ConformalRULPredictor(RULPredictor):
     interval_method: ClassVar[str] = (
         "conformal on whole held-out units, normalised by the error scale at the predicted RUL"
     )
+    # parameters every subclass stores (declared so mypy, with the typed component base, knows)
+    n_folds: int
+    calibration_fraction: float
+    rul_cap: float | None
+    random_state: Any
 
     @abstractmethod
     def _prepare(self, seq: UnitSequences, rul: FloatArray) -> None: ...

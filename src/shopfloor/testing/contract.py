@@ -37,6 +37,7 @@ from shopfloor.core import persistence
 from shopfloor.core.base import (
     ISO_BLOCKS,
     AnomalyScorer,
+    Classifier,
     Component,
     InvalidParameterError,
     Predictor,
@@ -445,6 +446,64 @@ _COMMON: tuple[Callable[[Component], None], ...] = (
 )
 
 
+# --- classifier checks ----------------------------------------------------------------------
+
+
+def check_classifier_probabilities(component: Component) -> None:
+    """``predict_proba`` rows are probabilities summing to one over ``classes_``; ``predict``
+    returns only ``classes_`` (or the declared ``abstain_label``) and agrees with the most
+    probable class wherever it does not abstain."""
+    assert isinstance(component, Classifier)
+    x, y = _data(component)
+    component.fit(x, y)
+    proba = np.asarray(component.predict_proba(x))
+    classes = np.asarray(component.classes_)
+    assert proba.shape == (x.shape[0], classes.size), (
+        f"predict_proba shape {proba.shape}, expected ({x.shape[0]}, {classes.size})"
+    )
+    assert np.all(proba >= -1e-12), "negative probabilities"
+    assert np.all(proba <= 1 + 1e-12), "probabilities above 1"
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6, err_msg="rows must sum to 1")
+    pred = np.asarray(component.predict(x)).astype(str)
+    allowed = {str(c) for c in classes}
+    abstain = get_tags(component).abstain_label
+    extra = set(pred) - allowed - ({abstain} if abstain else set())
+    assert not extra, f"predict returned labels outside classes_: {sorted(extra)}"
+    decided = pred != (abstain or "\0")
+    top = classes[np.argmax(proba, axis=1)].astype(str)
+    assert np.array_equal(pred[decided], top[decided]), "predict disagrees with predict_proba"
+
+
+def check_classifier_predict_is_pure(component: Component) -> None:
+    """``predict`` / ``predict_proba`` leave the fitted model unchanged (same pickled state)."""
+    assert isinstance(component, Classifier)
+    x, y = _data(component)
+    component.fit(x, y)
+    before = pickle.dumps(component)
+    component.predict(x)
+    component.predict_proba(x)
+    assert pickle.dumps(component) == before, "predict changed the fitted model"
+
+
+def check_classifier_one_row(component: Component) -> None:
+    """A single row is predicted like the same row inside a batch."""
+    assert isinstance(component, Classifier)
+    x, y = _data(component)
+    component.fit(x, y)
+    one = np.asarray(component.predict_proba(x[:1]))
+    assert one.shape == (1, np.asarray(component.classes_).size)
+    np.testing.assert_allclose(one[0], np.asarray(component.predict_proba(x))[0], atol=1e-9)
+    assert np.asarray(component.predict(x[:1])).shape == (1,)
+
+
+def check_get_params_deep(component: Component) -> None:
+    """``get_params(deep=True)`` works and contains every shallow parameter unchanged."""
+    deep = component.get_params(deep=True)
+    shallow = component.get_params(deep=False)
+    assert set(shallow) <= set(deep)
+    assert all(_same_value(deep[k], v) for k, v in shallow.items())
+
+
 def _applicable(component: Component, tags: Tags) -> Iterator[Callable[[Component], None]]:
     yield from _COMMON
     batch = _batch_method(component) is not None
@@ -453,6 +512,11 @@ def _applicable(component: Component, tags: Tags) -> Iterator[Callable[[Componen
         yield check_refit
     if not tags.handles_missing:
         yield check_rejects_nan
+    yield check_get_params_deep
+    if isinstance(component, Classifier):
+        yield check_classifier_probabilities
+        yield check_classifier_predict_is_pure
+        yield check_classifier_one_row
     if isinstance(component, StreamingMixin):
         yield check_channels_appear_vanish
         if isinstance(component, AnomalyScorer) and tags.streaming_matches_batch:

@@ -46,6 +46,7 @@ def physics_feature_rows(
 CONTRACT_DATA: dict[str, ContractData] = {
     "shopfloor.assessment.physics_diagnoser.PhysicsRuleDiagnoser": physics_feature_rows,
     "shopfloor.assessment.boosted_diagnoser.BoostedDiagnoser": physics_feature_rows,
+    "shopfloor.assessment.fused_diagnoser.FusedDiagnoser": physics_feature_rows,
 }
 
 
