@@ -433,7 +433,13 @@ UNITS = [
 @SETTINGS
 @given(
     quantity=st.sampled_from(list(Quantity)),
-    unit=st.one_of(st.sampled_from(UNITS), st.text(min_size=1, max_size=8)),
+    # Basic multilingual plane only: json.dumps writes an astral character as two escaped
+    # surrogate halves, which PyYAML reads back as two lone characters (a flaw of the round trip
+    # in this test, not of the loader).
+    unit=st.one_of(
+        st.sampled_from(UNITS),
+        st.text(st.characters(max_codepoint=0xFFFF), min_size=1, max_size=8),
+    ),
 )
 def test_unit_is_accepted_exactly_when_it_fits_the_quantity(quantity: Quantity, unit: str) -> None:
     try:

@@ -34,6 +34,12 @@ def test_float32_block_round_trip(seq: int, start: int, rate: float, values: np.
     np.testing.assert_array_equal(block.values, values.astype(np.float64))
 
 
+def test_int16_block_of_a_vanishing_signal_keeps_a_usable_scale() -> None:
+    values = np.array([1e-45, -3e-44, 0.0])
+    block = decode_block(encode_block(0, 0, 25600.0, values, dtype="int16"))
+    assert np.max(np.abs(block.values - values)) <= 1e-40
+
+
 @given(values=arrays(np.float64, st.integers(1, 300), elements=finite))
 def test_int16_block_within_one_step(values: np.ndarray) -> None:
     block = decode_block(encode_block(0, 0, 25600.0, values, dtype="int16"))

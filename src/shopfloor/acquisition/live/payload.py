@@ -146,6 +146,10 @@ def encode_block(
     if dtype == "int16":
         peak = float(np.max(np.abs(arr))) if np.all(np.isfinite(arr)) else 0.0
         scale = float(np.float32(peak / 32767.0)) if peak > 0 else 1.0
+        if scale == 0.0:
+            # a peak below float32's range (~5e-41): the block is zero at any sensor's
+            # resolution, but the header must still carry a usable, non-zero scale
+            scale = float(np.finfo(np.float32).smallest_subnormal)
         body = np.round(arr / scale).clip(-32767, 32767).astype("<i2").tobytes()
     elif dtype in ("float32", "float64"):
         body = arr.astype(np.dtype(dtype).newbyteorder("<")).tobytes()
