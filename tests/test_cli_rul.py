@@ -225,13 +225,14 @@ def test_store_replacement_resets_the_asset_life(tmp_path: Path) -> None:
                 )
                 batch.add_recording(RecordingData(rec, samples.reset_index(drop=True)))
         store.record_replacement("fan-3", "bearing", who="ana", at=t0 + timedelta(minutes=59))
-    args = ["fan-3", "--train", str(train), "--home", str(home), "--time-unit", "s"]
+    args = ["fan-3", "--train", str(train), "--home", str(home)]
     code, doc, output = _run(*args, "--save")
     assert code == 0, output
     (life,) = doc["estimates"]
     assert life["component"] == "bearing"
     assert doc["life_start"].startswith("2026-01-05T00:59")
     assert life["at_time"] == pytest.approx(60.0 + len(new) - 1)
+    assert life["time_unit"] == "s"  # a time-stamped history counts seconds
     assert any("replacement at" in n for n in life["notes"])
     code, whole, _ = _run(*args, "--replaced-at", "0")
     assert whole["estimates"][0]["at_time"] == pytest.approx(3600.0 + len(new) - 1)

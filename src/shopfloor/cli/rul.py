@@ -4,8 +4,12 @@ interval that means what it says.
 Input: a file of unit sequences (CSV or Parquet with a ``time`` or ``cycle`` column, an
 optional ``unit`` column and one column per channel; or a C-MAPSS text file with its 26
 whitespace-separated columns), or an asset id in the store. The model is learned from a
-run-to-failure history (``--train FILE``, every unit ending in failure) or loaded from a file
-saved before (``--model-file``, with ``--trust`` because loading runs code).
+run-to-failure history (``--train FILE``, every unit ending in failure; ``--save-model``
+saves and registers it in the store's model registry) or loaded through that registry
+(``--model-file`` file or registry id, with ``--trust`` because loading runs code; the registry
+checks the hash first). For an asset, the life starts at the latest replacement of the
+component recorded in the store (``--component``; ``--replaced-at`` overrides it); see
+:mod:`shopfloor.prognostics.asset_store`.
 
 Exit status: 0 every estimate is beyond ``--horizon`` (or no horizon was given), 1 a unit may
 fail within the horizon (the interval's lower bound is inside it), 2 bad input, 3 unknown.
@@ -194,7 +198,14 @@ def rul(
             "its life (default: the asset's only component).",
         ),
     ] = None,
-    time_unit: Annotated[str, typer.Option("--time-unit", help="cycles, s or h.")] = "cycles",
+    time_unit: Annotated[
+        str | None,
+        typer.Option(
+            "--time-unit",
+            help="cycles, s or h, as in the training data (default: s for a time-stamped "
+            "asset history, else cycles).",
+        ),
+    ] = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Save a PNG of the first unit's trajectory.")
     ] = None,
@@ -210,7 +221,7 @@ def rul(
     with command(json_out, debug) as out:
         if not 0.0 < alpha < 1.0:
             raise InputError(f"--alpha {alpha}: must be between 0 and 1")
-        if time_unit not in ("cycles", "s", "h"):
+        if time_unit not in (None, "cycles", "s", "h"):
             raise InputError(f"--time-unit {time_unit!r}: choose cycles, s or h")
         if plot is not None:
             writable_output(plot, "--plot", ".png")
@@ -228,12 +239,14 @@ def rul(
         else:
             history = _asset_history(home, target, component, replaced_at)
             frame = history.frame
+            if history.clocked and time_unit == "h":  # the history's clock counts seconds
+                frame = frame.assign(time=frame["time"] / 3600.0)
         model, model_id = _model(out, home, train, method, model_file, trust, save_model)
         lives = model.remaining_life(
             frame,
             alpha,
             component=history.component if history else "",
-            time_unit=time_unit,
+            time_unit=time_unit or ("s" if history and history.clocked else "cycles"),
             asset_names={1.0: target} if history else None,
         )
         if history is not None:
