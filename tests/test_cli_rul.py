@@ -116,6 +116,10 @@ def test_usage_errors(files: dict[str, Path], tmp_path: Path) -> None:
         str(files["test"]), "--train", str(files["train"]), "--plot", "/no/dir/x.png"
     )
     assert "does not exist" in str(doc["error"])
+    for extra, message in (("--save", "store assets"), ("--component=fan", "store asset")):
+        code, doc, _ = _run(str(files["test"]), "--train", str(files["train"]), extra)
+        assert code == 2
+        assert message in str(doc["error"])
 
 
 def test_saved_model_round_trip(files: dict[str, Path], tmp_path: Path) -> None:

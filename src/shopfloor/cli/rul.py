@@ -235,6 +235,8 @@ def rul(
         if path.exists():
             if component is not None:
                 raise InputError("--component applies to a store asset; TARGET is a file")
+            if save:
+                raise InputError("--save keeps estimates of store assets; TARGET is a file")
             frame = reset_at_replacement(read_sequences(path), replaced_at)
         else:
             history = _asset_history(home, target, component, replaced_at)
@@ -256,9 +258,7 @@ def rul(
             plot_trajectory(plot, first, model, alpha, lives[0])
         records = [life.to_dict() for life in lives]
         event_id = None
-        if save:
-            if history is None:
-                raise InputError("--save keeps estimates of store assets; TARGET is a file")
+        if save and history is not None:
             from shopfloor.core.store import Store
             from shopfloor.prognostics.asset_store import save_remaining_life
 
