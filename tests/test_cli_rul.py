@@ -116,17 +116,35 @@ def test_usage_errors(files: dict[str, Path], tmp_path: Path) -> None:
         str(files["test"]), "--train", str(files["train"]), "--plot", "/no/dir/x.png"
     )
     assert "does not exist" in str(doc["error"])
+    for extra, message in (("--save", "store assets"), ("--component=fan", "store asset")):
+        code, doc, _ = _run(str(files["test"]), "--train", str(files["train"]), extra)
+        assert code == 2
+        assert message in str(doc["error"])
 
 
 def test_saved_model_round_trip(files: dict[str, Path], tmp_path: Path) -> None:
     model = tmp_path / "rul.sfmodel"
+    home = ["--home", str(tmp_path / "home")]
     code, first, _ = _run(
-        str(files["test"]), "--train", str(files["train"]), "--save-model", str(model)
+        str(files["test"]), "--train", str(files["train"]), "--save-model", str(model), *home
     )
     assert code == 0
-    code, again, _ = _run(str(files["test"]), "--model-file", str(model), "--trust")
+    model_id = first["model_id"]
+    assert isinstance(model_id, str)
+    code, again, _ = _run(str(files["test"]), "--model-file", str(model), "--trust", *home)
     assert code == 0
+    assert again["model_id"] == model_id
     assert again["estimates"] == first["estimates"]
+    # by its registry id as well
+    code, by_id, _ = _run(str(files["test"]), "--model-file", model_id, "--trust", *home)
+    assert code == 0
+    assert by_id["estimates"] == first["estimates"]
+    # a file whose bytes the registry does not know is not loaded
+    with model.open("ab") as fh:
+        fh.write(b"\0")
+    code, _doc, output = _run(str(files["test"]), "--model-file", str(model), "--trust", *home)
+    assert code == 2
+    assert "not in the model registry" in output
 
 
 def _cmapss_like(n_units: int, seed: int) -> np.ndarray:
@@ -169,3 +187,63 @@ def test_asset_from_the_store_and_save_keeps_the_estimate(tmp_path: Path) -> Non
     with Store.open(home, read_only=True) as store:
         (event,) = store.events(asset_id=asset)
     assert RemainingLife.from_event(event).point == pytest.approx(estimates[0]["point"])
+
+
+def test_store_replacement_resets_the_asset_life(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shopfloor.core.assets import Asset, Channel, Component
+    from shopfloor.core.recording import Recording, RecordingData, TimeBase, TimeBaseKind
+    from shopfloor.core.store import Store
+
+    train = tmp_path / "train.csv"
+    degradation_fleet(16, 0).to_csv(train, index=False)
+    fleet = degradation_fleet(2, 1)
+    old, new = fleet[fleet.unit == 1], fleet[fleet.unit == 2].iloc[:-20]
+    t0 = datetime(2026, 1, 5, tzinfo=UTC)
+    home = tmp_path / "home"
+    with Store.open(home) as store:
+        store.put_asset(
+            Asset(
+                id="fan-3",
+                kind="fan",
+                components=[Component(id="bearing", kind="rolling_bearing")],
+                channels=[
+                    Channel(id=c, quantity="acceleration", unit="g") for c in ("c0", "c1", "c2")
+                ],
+            )
+        )
+        with store.batch() as batch:
+            for rec_id, start, rows in (
+                ("a", t0, old),
+                ("b", t0 + timedelta(hours=1), new),
+            ):
+                samples = rows[["time", "c0", "c1", "c2"]].rename(columns={"time": "timestamp"})
+                samples["timestamp"] -= samples["timestamp"].iloc[0]
+                rec = Recording(
+                    id=rec_id,
+                    asset_id="fan-3",
+                    channel_ids=["c0", "c1", "c2"],
+                    time_base=TimeBase(kind=TimeBaseKind.TIMESTAMPS, start=start),
+                    n_samples=len(samples),
+                )
+                batch.add_recording(RecordingData(rec, samples.reset_index(drop=True)))
+        store.record_replacement("fan-3", "bearing", who="ana", at=t0 + timedelta(minutes=59))
+    args = ["fan-3", "--train", str(train), "--home", str(home)]
+    code, doc, output = _run(*args, "--save")
+    assert code == 0, output
+    (life,) = doc["estimates"]
+    assert life["component"] == "bearing"
+    assert doc["life_start"].startswith("2026-01-05T00:59")
+    assert life["at_time"] == pytest.approx(60.0 + len(new) - 1)
+    assert life["time_unit"] == "s"  # a time-stamped history counts seconds
+    assert any("replacement at" in n for n in life["notes"])
+    code, whole, _ = _run(*args, "--replaced-at", "0")
+    assert whole["estimates"][0]["at_time"] == pytest.approx(3600.0 + len(new) - 1)
+    from shopfloor.prognostics.asset_store import latest_remaining_life
+
+    with Store.open(home, read_only=True) as store:
+        kept = latest_remaining_life(store, "fan-3")
+    assert kept is not None
+    assert kept.point == pytest.approx(life["point"])
+    assert kept.component == "bearing"

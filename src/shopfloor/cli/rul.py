@@ -4,8 +4,12 @@ interval that means what it says.
 Input: a file of unit sequences (CSV or Parquet with a ``time`` or ``cycle`` column, an
 optional ``unit`` column and one column per channel; or a C-MAPSS text file with its 26
 whitespace-separated columns), or an asset id in the store. The model is learned from a
-run-to-failure history (``--train FILE``, every unit ending in failure) or loaded from a file
-saved before (``--model-file``, with ``--trust`` because loading runs code).
+run-to-failure history (``--train FILE``, every unit ending in failure; ``--save-model``
+saves and registers it in the store's model registry) or loaded through that registry
+(``--model-file`` file or registry id, with ``--trust`` because loading runs code; the registry
+checks the hash first). For an asset, the life starts at the latest replacement of the
+component recorded in the store (``--component``; ``--replaced-at`` overrides it); see
+:mod:`shopfloor.prognostics.asset_store`.
 
 Exit status: 0 every estimate is beyond ``--horizon`` (or no horizon was given), 1 a unit may
 fail within the horizon (the interval's lower bound is inside it), 2 bad input, 3 unknown.
@@ -13,6 +17,7 @@ fail within the horizon (the interval's lower bound is inside it), 2 bad input, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from shopfloor.core.prognostics import RemainingLife, RULPredictor
+    from shopfloor.prognostics.asset_store import AssetHistory
 
 METHODS = ("boosted", "health-index", "cnn")
 _CMAPSS_COLUMNS = 26
@@ -112,34 +118,6 @@ def reset_at_replacement(frame: pd.DataFrame, replaced_at: float | None) -> pd.D
     return kept
 
 
-def asset_sequences(home: Path | None, asset_id: str) -> pd.DataFrame:
-    """An asset's recordings from the store, as one unit (time from the cycle or timestamp)."""
-    import pandas as pd
-
-    from shopfloor.core.store import Store
-
-    settings = settings_for(home)
-    with Store.open(settings.home, read_only=True) as store:
-        recordings = store.recordings(asset_id=asset_id)
-        if not recordings:
-            raise InputError(
-                f"{asset_id!r} is neither a file nor an asset with recordings in {settings.home}"
-            )
-        parts = []
-        for rec in recordings:
-            samples = store.load(rec.id).samples
-            time_col = next((c for c in ("cycle", "time", "timestamp") if c in samples), None)
-            if time_col is None:
-                continue
-            part = samples.rename(columns={time_col: "time"})
-            parts.append(part[["time", *[c for c in rec.channel_ids if c in part]]])
-    if not parts:
-        raise InputError(f"asset {asset_id!r} has no recording with a cycle or time column")
-    frame = pd.concat(parts, ignore_index=True).sort_values("time", kind="stable")
-    frame.insert(0, "unit", 1.0)
-    return frame
-
-
 def make_model(method: str) -> RULPredictor:
     if method == "boosted":
         from shopfloor.prognostics.boosted import GradientBoostedRUL
@@ -206,9 +184,28 @@ def rul(
     ] = None,
     replaced_at: Annotated[
         float | None,
-        typer.Option("--replaced-at", help="Time of the last component replacement: life resets."),
+        typer.Option(
+            "--replaced-at",
+            help="Time of the last replacement, in the data's time axis: life resets there "
+            "(for an asset, overrides the replacements recorded in the store).",
+        ),
     ] = None,
-    time_unit: Annotated[str, typer.Option("--time-unit", help="cycles, s or h.")] = "cycles",
+    component: Annotated[
+        str | None,
+        typer.Option(
+            "--component",
+            help="Asset component to predict for; its latest recorded replacement starts "
+            "its life (default: the asset's only component).",
+        ),
+    ] = None,
+    time_unit: Annotated[
+        str | None,
+        typer.Option(
+            "--time-unit",
+            help="cycles, s or h, as in the training data (default: s for a time-stamped "
+            "asset history, else cycles).",
+        ),
+    ] = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Save a PNG of the first unit's trajectory.")
     ] = None,
@@ -224,7 +221,7 @@ def rul(
     with command(json_out, debug) as out:
         if not 0.0 < alpha < 1.0:
             raise InputError(f"--alpha {alpha}: must be between 0 and 1")
-        if time_unit not in ("cycles", "s", "h"):
+        if time_unit not in (None, "cycles", "s", "h"):
             raise InputError(f"--time-unit {time_unit!r}: choose cycles, s or h")
         if plot is not None:
             writable_output(plot, "--plot", ".png")
@@ -234,44 +231,41 @@ def rul(
         if (train is None) == (model_file is None):
             raise InputError("give exactly one of --train FILE and --model-file PATH")
         path = Path(target)
-        frame = read_sequences(path) if path.exists() else asset_sequences(home, target)
-        frame = reset_at_replacement(frame, replaced_at)
-        model: RULPredictor
-        if model_file is not None:
-            from shopfloor.core import persistence
-            from shopfloor.core.prognostics import RULPredictor
-
-            if not trust:
-                raise InputError(f"--model-file {model_file}: add --trust to load it")
-            # the exact class is whatever was saved; any remaining-life model will do
-            loaded = persistence.load(model_file, trusted=True)
-            if not isinstance(loaded, RULPredictor):
-                raise InputError(f"--model-file {model_file}: not a remaining-life model")
-            model = loaded
+        history = None
+        if path.exists():
+            if component is not None:
+                raise InputError("--component applies to a store asset; TARGET is a file")
+            if save:
+                raise InputError("--save keeps estimates of store assets; TARGET is a file")
+            frame = reset_at_replacement(read_sequences(path), replaced_at)
         else:
-            assert train is not None
-            model = make_model(method)
-            with out.status(f"learning from {train}"):
-                model.fit(read_sequences(train))
-            if save_model is not None:
-                from shopfloor.core import persistence
-
-                persistence.save(model, save_model)
-        lives = model.remaining_life(frame, alpha, time_unit=time_unit)
+            history = _asset_history(home, target, component, replaced_at)
+            frame = history.frame
+            if history.clocked and time_unit == "h":  # the history's clock counts seconds
+                frame = frame.assign(time=frame["time"] / 3600.0)
+        model, model_id = _model(out, home, train, method, model_file, trust, save_model)
+        lives = model.remaining_life(
+            frame,
+            alpha,
+            component=history.component if history else "",
+            time_unit=time_unit or ("s" if history and history.clocked else "cycles"),
+            asset_names={1.0: target} if history else None,
+        )
+        if history is not None:
+            lives = [replace(life, notes=(*history.notes, *life.notes)) for life in lives]
         if plot is not None:
             first = frame[frame["unit"] == frame["unit"].iloc[0]]
             plot_trajectory(plot, first, model, alpha, lives[0])
-        names = {} if path.exists() else {1.0: target}
-        records = [_named(life, names) for life in lives]
-        if save:
-            if path.exists():
-                raise InputError("--save keeps estimates of store assets; TARGET is a file")
-            from dataclasses import replace
-
+        records = [life.to_dict() for life in lives]
+        event_id = None
+        if save and history is not None:
             from shopfloor.core.store import Store
+            from shopfloor.prognostics.asset_store import save_remaining_life
 
             with Store.open(settings_for(home).home) as store:
-                store.add_events([replace(lives[0], asset=target).to_event("shopfloor rul")])
+                event_id = save_remaining_life(
+                    store, lives[0], source="shopfloor rul", model_id=model_id
+                )
         at_risk = [r for r in records if horizon is not None and r["lower"] <= horizon]
         code = ExitCode.FINDING if at_risk else ExitCode.OK
         out.emit(
@@ -281,6 +275,12 @@ def rul(
                 "model": repr(model),
                 "horizon": horizon,
                 "replaced_at": replaced_at,
+                "component": history.component if history else None,
+                "life_start": (
+                    history.life_start.isoformat() if history and history.life_start else None
+                ),
+                "model_id": model_id,
+                "event_id": event_id,
                 "estimates": records,
                 "at_risk": [r["asset"] for r in at_risk],
                 "plot": None if plot is None else str(plot),
@@ -291,10 +291,77 @@ def rul(
         out.exit(code)
 
 
-def _named(life: RemainingLife, names: dict[float, str]) -> dict[str, Any]:
-    record = life.to_dict()
-    record["asset"] = names.get(1.0, record["asset"]) if names else record["asset"]
-    return record
+def _asset_history(
+    home: Path | None, target: str, component: str | None, replaced_at: float | None
+) -> AssetHistory:
+    from shopfloor.core.store import Store
+    from shopfloor.prognostics.asset_store import asset_history
+
+    where = settings_for(home).home
+    if not Store.exists(where):
+        raise InputError(f"{target!r} is neither a file nor an asset: no store in {where}")
+    with Store.open(where, read_only=True) as store:
+        return asset_history(store, target, component=component, replaced_at=replaced_at)
+
+
+def _model(
+    out: Any,
+    home: Path | None,
+    train: Path | None,
+    method: str,
+    model_file: Path | None,
+    trust: bool,
+    save_model: Path | None,
+) -> tuple[RULPredictor, str | None]:
+    """The model (learned, or loaded through the registry) and its registry id."""
+    from shopfloor.core import persistence
+    from shopfloor.core.prognostics import RULPredictor
+    from shopfloor.core.store import Store
+    from shopfloor.prognostics.asset_store import register_rul_model, registered_model_id
+
+    where = settings_for(home).home
+    if model_file is not None:
+        if not trust:
+            raise InputError(f"--model-file {model_file}: add --trust to load it")
+        if not Store.exists(where):
+            raise InputError(f"--model-file {model_file}: no model registry (no store in {where})")
+        with Store.open(where, read_only=True) as store:
+            if model_file.is_file():
+                model_id = registered_model_id(store, model_file)
+            else:  # a registry id
+                known = {m["id"] for m in store.models()}
+                model_id = str(model_file) if str(model_file) in known else None
+            if model_id is None:
+                raise InputError(
+                    f"--model-file {model_file}: not in the model registry of {where} (changed "
+                    "since it was saved, or saved with another data directory); it is not loaded"
+                )
+            # the registry checks the file's and the payload's sha256 before unpickling
+            loaded = store.load_model(model_id, trusted=True)
+        if not isinstance(loaded, RULPredictor):
+            raise InputError(f"--model-file {model_file}: not a remaining-life model")
+        return loaded, model_id
+    assert train is not None
+    model = make_model(method)
+    with out.status(f"learning from {train}"):
+        model.fit(read_sequences(train))
+    if save_model is None:
+        return model, None
+    persistence.save(model, save_model)
+    with Store.open(where) as store:
+        model_id = register_rul_model(
+            store, save_model, model, created_by=_who(), training_data=train
+        )
+    return model, model_id
+
+
+def _who() -> str:
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (shopfloor rul)"
+    except (KeyError, OSError):  # no user name in this environment
+        return "shopfloor rul"
 
 
 def _print_table(
