@@ -11,8 +11,9 @@ import pytest
 from scipy import stats
 
 from shopfloor.core.errors import InputError
-from shopfloor.core.events import EventKind
+from shopfloor.core.events import EventKind, Severity
 from shopfloor.core.labels import AnomalyInterval
+from shopfloor.core.severity_scale import from_anomaly_level
 from shopfloor.detection.alarms import PersistenceAlarm
 from shopfloor.detection.changepoint import CusumAlarm
 from shopfloor.detection.events import to_datetime_index
@@ -142,6 +143,40 @@ def test_monitor_raises_one_event_with_contributions_and_datetimes() -> None:
     assert top["share"] > 0.5
     assert top["deviation"] == pytest.approx(0.08, abs=0.02)
     assert event.source == "PCAMonitor"
+
+
+def test_event_severity_is_an_anomaly_level_with_model_channel_and_dedup_key() -> None:
+    data = plant()
+    data.iloc[900:1000, 1] += 0.08
+    monitor = AnomalyMonitor().fit(data.iloc[:600])
+    event = monitor.detect(data.iloc[600:], asset_id="pump-7", model_id="m1").events[0]
+    ratio = event.evidence["peak_score"] / event.evidence["threshold"]
+    level = "extreme" if ratio >= 3.0 else "high"
+    assert event.evidence["level"] == level
+    assert event.severity == from_anomaly_level(level)
+    assert (event.model_id, event.channel_id) == ("m1", "pressure")
+    assert event.dedup_key == "pump-7/anomaly/m1"
+    # a fault just past the threshold is "high" (an alarm), one far past it "extreme"
+    small = AnomalyMonitor().fit(data.iloc[:600])
+    big = plant()
+    big.iloc[900:1000, 1] += 1.0
+    extreme = small.detect(big.iloc[600:], asset_id="pump-7").events[0]
+    assert extreme.evidence["level"] == "extreme"
+    assert extreme.severity == Severity.CRITICAL
+    assert extreme.dedup_key == "pump-7/anomaly/PCAMonitor"  # no registered model: the source
+
+
+def test_data_quality_findings_are_their_own_kind_and_fold_by_check_and_channel(
+    fitted: tuple[AnomalyMonitor, pd.DataFrame],
+) -> None:
+    monitor, data = fitted
+    data.iloc[100:160, 1] = np.nan
+    result = monitor.detect(data, asset_id="pump-7", model_id="m1")
+    (missing,) = result.quality_events
+    assert missing.kind == EventKind.DATA_QUALITY
+    assert missing.severity == Severity.WARNING
+    assert (missing.channel_id, missing.model_id) == ("pressure", "m1")
+    assert missing.dedup_key == "pump-7/data_quality/missing/pressure"
 
 
 @pytest.mark.parametrize("scorer", [SimilarityMonitor(), ForecastResidualMonitor()])
