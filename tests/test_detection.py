@@ -347,3 +347,27 @@ def test_roles_are_discoverable_by_kind() -> None:
     assert ("POTThreshold", POTThreshold) in all_components("threshold")
     assert ("PersistenceAlarm", PersistenceAlarm) in all_components("alarm_logic")
     assert ("PCAMonitor", PCAMonitor) in all_components("streaming")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ForecastResidualMonitor(window=500), lambda: SimilarityMonitor(window=500)],
+    ids=["var", "mset"],
+)
+def test_streaming_twins_score_a_live_stream_as_the_batch_does(make: object) -> None:
+    data = plant(n=900)
+    data.iloc[700:, 1] += 0.08  # the same fault the batch tests find
+    live = make().fit(data.iloc[:600])  # type: ignore[operator]
+    rows = [{c: float(v) for c, v in r.items()} for r in data.iloc[600:].to_dict("records")]
+    online = np.array([live.score_one(r) for r in rows])
+    batch = make().fit(data.iloc[:600]).score_samples(data.iloc[600:])  # type: ignore[operator]
+    np.testing.assert_allclose(online, batch.to_numpy(), rtol=1e-9)
+    assert online[150:].mean() > 5 * online[:100].mean()  # the fault stands out
+    # learning on: the moving-window model equals a batch fit on the same last 500 rows
+    for r in rows[:100]:
+        live.learn_one(r)
+    again = make().fit(data.iloc[200:700])  # type: ignore[operator]
+    probe = data.iloc[750:760]
+    np.testing.assert_allclose(
+        live.score_samples(probe).to_numpy(), again.score_samples(probe).to_numpy(), rtol=1e-7
+    )
