@@ -361,3 +361,35 @@ def test_streaming_checks_params_on_first_learn_one() -> None:
     c = Counter(limit=0)
     with pytest.raises(InvalidParameterError, match="'limit'"):
         c.learn_one({"a": 1.0})
+
+
+def test_streaming_validation_fast_path_keeps_every_rule() -> None:
+    # finite values whose sum overflows are still accepted; numpy scalars and ints convert
+    c = Counter()
+    c.learn_one({"a": 1e308, "b": 1e308, "c": np.float32(2.0), "d": 3})
+    assert c.last_ == {"a": 1e308, "b": 1e308, "c": 2.0, "d": 3.0}
+    for bad, match in (
+        ({"a": 1.0, "b": np.nan}, "not finite"),
+        ({"a": 1.0, "b": -np.inf}, "not finite"),
+        ({"a": 1.0, 2: 1.0}, "channel ids must be str"),
+        ({"a": 1.0, "b": "x"}, "not numeric"),
+        ({"a": 1.0, "b": None}, "not finite"),
+    ):
+        with pytest.raises(InputError, match=match):
+            Counter().learn_one(bad)  # type: ignore[arg-type]
+
+    class Missing(Counter):  # handles_missing decided per instance
+        def _dynamic_tags(self) -> dict[str, Any]:
+            return {"handles_missing": True}
+
+    m = Missing()
+    m.learn_one({"a": None, "b": 1.0})
+    assert np.isnan(m.last_["a"])
+    assert m.last_["b"] == 1.0
+    with pytest.raises(InputError, match="not finite"):
+        m.learn_one({"a": np.inf})
+
+
+def test_class_tags_are_merged_once_per_class() -> None:
+    assert get_tags(Counter) is get_tags(Counter)
+    assert get_tags(Counter()) is get_tags(Counter)  # no dynamic tags: the cached merge

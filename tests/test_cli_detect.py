@@ -122,6 +122,54 @@ def test_detect_on_a_stored_skab_asset_records_events(dataset_dir, tmp_path: Pat
     assert code == 1, output
     doc = json.loads(output.splitlines()[0])
     assert doc["recorded"] is True
+    rows = doc["events"] + doc["quality_events"]
     with Store.open(home, read_only=True) as store:
         stored = store.events(asset_id="skab-testbed")
-    assert len(stored) == len(doc["events"]) + len(doc["quality_events"])
+        models = {m["id"]: m for m in store.models()}
+    # repeats of one condition (same dedup key) fold into the open event, counted
+    assert len(stored) == len({r["dedup_key"] for r in rows})
+    assert sum(e.occurrences for e in stored) == len(rows)
+    assert {e.model_id for e in stored} == {doc["model_id"]}
+    assert doc["model_id"] in models
+
+
+def test_saved_model_is_registered_and_events_carry_its_id(tmp_path: Path) -> None:
+    from shopfloor.core.store import Store
+
+    home = tmp_path / "home"
+    Store.open(home).close()  # an empty store: a saved detector goes into its registry
+    csv = _plant_csv(tmp_path / "plant.csv")
+    model = tmp_path / "pump.sfmodel"
+    code, output = _invoke(
+        str(csv), "--baseline", "2024-05-01T08:00..2024-05-01T08:10", "--exclude", "label",
+        "--save-model", str(model), "--json", home=home,
+    )  # fmt: skip
+    assert code == 1, output
+    doc = json.loads(output.splitlines()[0])
+    model_id = doc["model_id"]
+    first = doc["events"][0]
+    assert first["model_id"] == model_id
+    assert first["channel_id"] == "pressure"
+    assert first["dedup_key"] == f"plant/anomaly/{model_id}"
+    assert first["evidence"]["level"] in ("high", "extreme")
+    assert doc["recorded"] is False  # a file's events are not stored: its asset is not there
+    with Store.open(home, read_only=True) as store:
+        (registered,) = store.models()
+        assert store.events() == []
+        loaded = store.load_model(model_id, trusted=True)
+    assert registered["id"] == model_id
+    config = registered["feature_config"]
+    assert config["channels"] == ["flow", "pressure", "vibration"]
+    assert config["scaling"]["mean"]["flow"] == pytest.approx(100.0, abs=0.2)
+    assert config["threshold"]["value"] == pytest.approx(doc["threshold"])
+    assert config["threshold"]["type"] == "POTThreshold"
+    assert "(601 rows)" in registered["training_data"]
+    assert registered["metrics"]["healthy_rows"] == 601
+    assert 0.0 <= registered["metrics"]["healthy_fraction_in_alarm_in_sample"] < 0.05
+    assert isinstance(loaded, AnomalyMonitor)
+    # without --record nothing is registered
+    code, output = _invoke(
+        str(csv), "--baseline", "2024-05-01T08:00..2024-05-01T08:10", "--exclude", "label",
+        "--save-model", str(tmp_path / "again.sfmodel"), "--no-record", "--json", home=home,
+    )  # fmt: skip
+    assert json.loads(output.splitlines()[0])["model_id"] is None

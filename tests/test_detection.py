@@ -11,8 +11,9 @@ import pytest
 from scipy import stats
 
 from shopfloor.core.errors import InputError
-from shopfloor.core.events import EventKind
+from shopfloor.core.events import EventKind, Severity
 from shopfloor.core.labels import AnomalyInterval
+from shopfloor.core.severity_scale import from_anomaly_level
 from shopfloor.detection.alarms import PersistenceAlarm
 from shopfloor.detection.changepoint import CusumAlarm
 from shopfloor.detection.events import to_datetime_index
@@ -142,6 +143,40 @@ def test_monitor_raises_one_event_with_contributions_and_datetimes() -> None:
     assert top["share"] > 0.5
     assert top["deviation"] == pytest.approx(0.08, abs=0.02)
     assert event.source == "PCAMonitor"
+
+
+def test_event_severity_is_an_anomaly_level_with_model_channel_and_dedup_key() -> None:
+    data = plant()
+    data.iloc[900:1000, 1] += 0.08
+    monitor = AnomalyMonitor().fit(data.iloc[:600])
+    event = monitor.detect(data.iloc[600:], asset_id="pump-7", model_id="m1").events[0]
+    ratio = event.evidence["peak_score"] / event.evidence["threshold"]
+    level = "extreme" if ratio >= 3.0 else "high"
+    assert event.evidence["level"] == level
+    assert event.severity == from_anomaly_level(level)
+    assert (event.model_id, event.channel_id) == ("m1", "pressure")
+    assert event.dedup_key == "pump-7/anomaly/m1"
+    # a fault just past the threshold is "high" (an alarm), one far past it "extreme"
+    small = AnomalyMonitor().fit(data.iloc[:600])
+    big = plant()
+    big.iloc[900:1000, 1] += 1.0
+    extreme = small.detect(big.iloc[600:], asset_id="pump-7").events[0]
+    assert extreme.evidence["level"] == "extreme"
+    assert extreme.severity == Severity.CRITICAL
+    assert extreme.dedup_key == "pump-7/anomaly/PCAMonitor"  # no registered model: the source
+
+
+def test_data_quality_findings_are_their_own_kind_and_fold_by_check_and_channel(
+    fitted: tuple[AnomalyMonitor, pd.DataFrame],
+) -> None:
+    monitor, data = fitted
+    data.iloc[100:160, 1] = np.nan
+    result = monitor.detect(data, asset_id="pump-7", model_id="m1")
+    (missing,) = result.quality_events
+    assert missing.kind == EventKind.DATA_QUALITY
+    assert missing.severity == Severity.WARNING
+    assert (missing.channel_id, missing.model_id) == ("pressure", "m1")
+    assert missing.dedup_key == "pump-7/data_quality/missing/pressure"
 
 
 @pytest.mark.parametrize("scorer", [SimilarityMonitor(), ForecastResidualMonitor()])
@@ -312,3 +347,27 @@ def test_roles_are_discoverable_by_kind() -> None:
     assert ("POTThreshold", POTThreshold) in all_components("threshold")
     assert ("PersistenceAlarm", PersistenceAlarm) in all_components("alarm_logic")
     assert ("PCAMonitor", PCAMonitor) in all_components("streaming")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ForecastResidualMonitor(window=500), lambda: SimilarityMonitor(window=500)],
+    ids=["var", "mset"],
+)
+def test_streaming_twins_score_a_live_stream_as_the_batch_does(make: object) -> None:
+    data = plant(n=900)
+    data.iloc[700:, 1] += 0.08  # the same fault the batch tests find
+    live = make().fit(data.iloc[:600])  # type: ignore[operator]
+    rows = [{c: float(v) for c, v in r.items()} for r in data.iloc[600:].to_dict("records")]
+    online = np.array([live.score_one(r) for r in rows])
+    batch = make().fit(data.iloc[:600]).score_samples(data.iloc[600:])  # type: ignore[operator]
+    np.testing.assert_allclose(online, batch.to_numpy(), rtol=1e-9)
+    assert online[150:].mean() > 5 * online[:100].mean()  # the fault stands out
+    # learning on: the moving-window model equals a batch fit on the same last 500 rows
+    for r in rows[:100]:
+        live.learn_one(r)
+    again = make().fit(data.iloc[200:700])  # type: ignore[operator]
+    probe = data.iloc[750:760]
+    np.testing.assert_allclose(
+        live.score_samples(probe).to_numpy(), again.score_samples(probe).to_numpy(), rtol=1e-7
+    )

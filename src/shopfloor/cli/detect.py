@@ -3,8 +3,10 @@ departs from it, and say which sensors drive each alarm."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -21,6 +23,12 @@ from shopfloor.cli._common import (
     writable_output,
 )
 from shopfloor.core.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from shopfloor.core.store import Store
+    from shopfloor.pipelines.anomaly_monitor import AnomalyMonitor
 
 
 def register(root: typer.Typer) -> None:
@@ -75,6 +83,34 @@ def _print(out: CommandOutput, payload: dict[str, Any]) -> None:
                 ev["check"], str(ev.get("channel") or "-"), str(e["start"]), str(e["end"])
             )
         out.print(table)
+
+
+def _saver(
+    target: str, save_model: Path | None, store: Store | None, home: Path, saved: dict[str, str]
+) -> Callable[[AnomalyMonitor, pd.DataFrame], str | None]:
+    """Save the fitted monitor (to ``save_model`` and/or the store's registry) before it
+    scores, so its events carry the model id; ``saved`` receives the file's sha256."""
+
+    def save(monitor: AnomalyMonitor, healthy: pd.DataFrame) -> str | None:
+        from shopfloor.core import persistence
+        from shopfloor.pipelines.anomaly_registry import register_monitor
+
+        window = persistence.TrainingWindow.from_index(healthy.index, source=target)
+        path = save_model
+        if path is None:  # registering only: a file in the data directory, removed after
+            path = home / ".staging" / f"detect-{os.getpid()}.sfmodel"
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            saved["sha256"] = persistence.save(monitor, path, training_window=window).sha256
+            if store is None:
+                return None
+            who = f"shopfloor detect ({os.environ.get('USER') or 'unknown user'})"
+            return register_monitor(store, path, monitor, healthy, source=target, created_by=who)
+        finally:
+            if save_model is None:
+                path.unlink(missing_ok=True)
+
+    return save
 
 
 def detect(
@@ -137,6 +173,7 @@ def detect(
             writable_output(save_model, "--save-model", ".sfmodel")
         path = Path(target)
         store = None
+        saved: dict[str, str] = {}
         try:
             if path.suffix and path.exists():
                 frame = read_table(path, time_column=time_column, exclude=tuple(exclude or ()))
@@ -157,10 +194,19 @@ def detect(
                     raise InputError(f"no file and no asset {target!r} in the store") from None
                 frame = read_asset(store, target)
                 asset_id = target
+            if store is None and record and save_model is not None:
+                from shopfloor.core.store import Store
+
+                if Store.exists(settings.home):  # a saved model goes into the registry too
+                    store = Store.open(settings.home)
+            registry = store if record else None
+            register = None
+            if save_model is not None or registry is not None:
+                register = _saver(target, save_model, registry, settings.home, saved)
             with out.status(f"Detecting on {target}"):
-                run = run_detect(frame, period, asset_id=asset_id)
+                run = run_detect(frame, period, asset_id=asset_id, register=register)
             det = run.detection
-            if store is not None and record:
+            if store is not None and record and target == asset_id and not path.suffix:
                 store.add_events([*det.events, *det.quality_events])
         finally:
             if store is not None:
@@ -177,18 +223,15 @@ def detect(
             **det.summary(),
             "events": [r for r in event_rows(det) if r["kind"] == "anomaly"],
             "quality_events": [r for r in event_rows(det) if r["kind"] != "anomaly"],
-            "recorded": store is not None and record,
+            "recorded": store is not None and record and not path.suffix,
+            "model_id": run.model_id,
         }
         if plot is not None:
             use_data_dir_caches(settings.home)
             plot_detection(run, plot, title=f"{target}: anomaly score")
             payload["plot"] = str(plot)
         if save_model is not None:
-            from shopfloor.core import persistence
-
-            window = persistence.TrainingWindow.from_index(run.baseline.index, source=target)
-            record_ = persistence.save(run.monitor, save_model, training_window=window)
-            payload["model"] = {"path": str(save_model), "sha256": record_.sha256}
+            payload["model"] = {"path": str(save_model), "sha256": saved["sha256"]}
         code = ExitCode.FINDING if det.events else ExitCode.OK
         payload["exit_code"] = int(code)
         out.emit(payload)
@@ -197,4 +240,6 @@ def detect(
             out.print(f"score plot saved to {escape(str(plot))}")
         if save_model is not None:
             out.print(f"detector saved to {escape(str(save_model))}")
+        if run.model_id is not None:
+            out.print(f"detector registered in the store as model {run.model_id}")
     raise typer.Exit(int(code))

@@ -33,6 +33,7 @@ The 'by' parameter of Offset must be a float in the range (-inf, inf). Got 'one'
 
 from __future__ import annotations
 
+import math
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -169,11 +170,27 @@ def get_tags(component: Component | type[Component]) -> Tags:
     adds what its ``_dynamic_tags()`` returns (tags that depend on parameters).
     """
     if isinstance(component, type):
-        cls: type = component
-        dynamic: dict[str, Any] = {}
-    else:
-        cls = type(component)
-        dynamic = component._dynamic_tags()
+        return _class_tags(component)
+    cls = type(component)
+    dynamic = component._dynamic_tags()
+    if not dynamic:
+        return _class_tags(cls)
+    return _merge_tags(cls, dynamic)
+
+
+# Class tags are declared once, at class definition, so their merge along the MRO is cached
+# per class: streaming hooks read them on every sample.
+_CLASS_TAGS: dict[type, Tags] = {}
+
+
+def _class_tags(cls: type) -> Tags:
+    tags = _CLASS_TAGS.get(cls)
+    if tags is None:
+        tags = _CLASS_TAGS[cls] = _merge_tags(cls, {})
+    return tags
+
+
+def _merge_tags(cls: type, dynamic: dict[str, Any]) -> Tags:
     merged: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         if issubclass(klass, Component):
@@ -467,19 +484,39 @@ class StreamingMixin(Component):
         return list(names) if names is not None else [str(i) for i in range(n_columns)]
 
     def _validate_one(self, x: object) -> dict[str, float]:
-        owner = type(self).__name__
-        if not isinstance(x, Mapping) or not x:
-            raise InputError(f"{owner}: x must be a non-empty dict of channel -> value, got {x!r}")
+        # The per-sample hot path of the live service: tags come from the per-class cache and
+        # values are checked with math (a numpy call per value costs more than the scoring).
+        if (type(x) is not dict and not isinstance(x, Mapping)) or not x:
+            raise InputError(
+                f"{type(self).__name__}: x must be a non-empty dict of channel -> value, got {x!r}"
+            )
+        try:
+            # Fast path, same rules in C loops: join raises TypeError unless every channel id
+            # is a str; float() raises for None (missing, handled below) and non-numbers.
+            "".join(x)
+            values = list(map(float, x.values()))
+        except (TypeError, ValueError):
+            return self._validate_one_each(x)
+        # A finite sum means no value is inf or NaN; otherwise check value by value.
+        if not math.isfinite(sum(values)):
+            return self._validate_one_each(x)
+        return dict(zip(x, values, strict=True))
+
+    def _validate_one_each(self, x: Mapping[Any, Any]) -> dict[str, float]:
+        """Value-by-value check of ``_validate_one``, naming the first bad channel or value."""
         allow_nan = get_tags(self).handles_missing
         out: dict[str, float] = {}
         for key, value in x.items():
-            if not isinstance(key, str):
-                raise InputError(f"{owner}: channel ids must be str, got {key!r}")
+            if type(key) is not str and not isinstance(key, str):
+                raise InputError(f"{type(self).__name__}: channel ids must be str, got {key!r}")
             try:
-                v = float("nan") if value is None else float(value)
+                v = math.nan if value is None else float(value)
             except (TypeError, ValueError) as exc:
-                raise InputError(f"{owner}: value is not numeric: {value!r}", column=key) from exc
-            if np.isinf(v) or (np.isnan(v) and not allow_nan):
+                raise InputError(
+                    f"{type(self).__name__}: value is not numeric: {value!r}", column=key
+                ) from exc
+            if math.isinf(v) or (v != v and not allow_nan):  # v != v: NaN
+                owner = type(self).__name__
                 raise InputError(f"{owner}: value {value!r} is not finite", column=key)
             out[key] = v
         return out
@@ -495,7 +532,11 @@ class StreamingMixin(Component):
 
     def score_one(self, x: Mapping[str, float | None]) -> float:
         """Anomaly score of one observation ``{channel: value}``; higher = more abnormal."""
-        check_is_fitted(self, "score_one")
+        # fit records n_features_in_ and learn_one n_learned_: either proves learned state,
+        # so the full scan of check_is_fitted runs only when both are absent.
+        state = self.__dict__
+        if "n_features_in_" not in state and "n_learned_" not in state:
+            check_is_fitted(self, "score_one")
         return float(self._score_one(self._validate_one(x)))
 
 

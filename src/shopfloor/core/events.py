@@ -21,6 +21,8 @@ class EventKind(StrEnum):
     DIAGNOSIS = "diagnosis"
     PREDICTION = "prediction"
     ALERT = "alert"
+    #: A finding about the data, not the machine (gap, stuck or vanished channel, clock jump).
+    DATA_QUALITY = "data_quality"
 
 
 class Severity(StrEnum):

@@ -18,7 +18,8 @@ import pandas as pd
 
 from shopfloor.core.detection_roles import EventMaker
 from shopfloor.core.errors import InputError
-from shopfloor.core.events import Event, EventKind, Severity
+from shopfloor.core.events import Event, EventKind
+from shopfloor.core.severity_scale import from_anomaly_level
 
 __all__ = ["AlarmEvents", "alarm_runs", "to_datetime_index"]
 
@@ -76,7 +77,13 @@ class AlarmEvents(EventMaker):
         """Events for the alarm intervals of ``alarm`` (0/1 on a DatetimeIndex).
 
         ``context`` may hold ``threshold`` (score units), ``deviations`` (a DataFrame of
-        departures from normal in channel units, same index) and ``units`` ({channel: unit}).
+        departures from normal in channel units, same index), ``units`` ({channel: unit}) and
+        ``model_id`` (the registered model that raised the alarm).
+
+        Severity is an anomaly level on the one scale (:mod:`shopfloor.core.severity_scale`):
+        an alarm is a threshold crossing that persisted, level ``high``; a peak at least
+        ``critical_ratio`` times the threshold is ``extreme``. Events of one asset and model
+        share a ``dedup_key``, so the store folds a repeat into the open event.
         """
         if not isinstance(alarm.index, pd.DatetimeIndex):
             raise InputError("alarm series needs a DatetimeIndex; see to_datetime_index")
@@ -84,13 +91,14 @@ class AlarmEvents(EventMaker):
         threshold = ctx.get("threshold")
         deviations: pd.DataFrame | None = ctx.get("deviations")
         units: Mapping[str, str] = ctx.get("units", {})
+        model_id: str | None = ctx.get("model_id")
         events = []
         last_row = len(alarm) - 1
         for first, last in alarm_runs(alarm):
             start = alarm.index[first].to_pydatetime()
             end = None if last == last_row else alarm.index[last].to_pydatetime()
             evidence: dict[str, Any] = {"n_steps": last - first + 1}
-            severity = Severity.ALARM
+            level = "high"
             if scores is not None:
                 window = scores.iloc[first : last + 1]
                 peak = float(np.nanmax(window.to_numpy())) if window.notna().any() else None
@@ -98,13 +106,14 @@ class AlarmEvents(EventMaker):
                 if threshold is not None and peak is not None:
                     evidence["threshold"] = float(threshold)
                     ratio = peak / float(threshold) if threshold else float("inf")
-                    severity = Severity.CRITICAL if ratio >= self.critical_ratio else Severity.ALARM
+                    level = "extreme" if ratio >= self.critical_ratio else "high"
             if contributions is not None:
                 evidence["channels"] = self._channels(
                     contributions.iloc[first : last + 1],
                     None if deviations is None else deviations.iloc[first : last + 1],
                     units,
                 )
+            evidence["level"] = level
             names = [c["channel"] for c in evidence.get("channels", [])]
             summary = "anomaly" + (f" driven by {', '.join(names)}" if names else "")
             events.append(
@@ -113,10 +122,13 @@ class AlarmEvents(EventMaker):
                     kind=EventKind.ANOMALY,
                     start=start,
                     end=end,
-                    severity=severity,
+                    severity=from_anomaly_level(level),
                     summary=summary,
                     evidence=evidence,
                     source=source,
+                    model_id=model_id,
+                    channel_id=names[0] if names else None,
+                    dedup_key=f"{asset_id}/anomaly/{model_id or source}",
                 )
             )
         return events

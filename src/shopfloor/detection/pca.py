@@ -227,6 +227,7 @@ class PCAMonitor(StreamingMixin, AnomalyScorer):
         else:
             q = q_limit_jackson_mudholkar(residual, self.alpha)
         self.q_limit_: float = max(q, 1e-12)
+        self._fast: tuple[Any, ...] | None = None
         self._dirty = False
 
     def _n_retained(self, eigenvalues: FloatArray, d: int) -> int:
@@ -266,33 +267,39 @@ class PCAMonitor(StreamingMixin, AnomalyScorer):
         return out
 
     def _score_one(self, x: dict[str, float]) -> float:
-        if self._dirty:
-            self._refresh()
+        # The live service's per-sample path: one dict in, one float out. Same statistics as
+        # _statistics, as two quadratic forms of the centred row; numpy's per-call cost
+        # dominates at a few channels, so the fewer numpy calls the better.
+        fast = self.__dict__.get("_fast")
+        if self._dirty or fast is None:
+            self._ready()
+            fast = self._fast = self._fast_path()
+        channels, mean, forms, shape = fast
         nan = math.nan
-        row = np.array([x.get(c, nan) for c in self.channels_], dtype=np.float64)
-        z = (row - self.mean_) / self.scale_
-        z[np.isnan(z)] = 0.0
-        t = z @ self.components_
-        # ‖z − P t‖² = ‖z‖² − ‖t‖² because the loadings are orthonormal: one product fewer.
-        q = max(float(z @ z - t @ t), 0.0)
-        t2 = float((t * t) @ self._inv_lam)
-        return max(t2 / self.t2_limit_, q / self.q_limit_)
+        # A masked channel (NaN, absent) sits at its normal mean: centred value exactly 0.
+        c = np.array(
+            [
+                v - m if v == v else 0.0
+                for v, m in zip([x.get(ch, nan) for ch in channels], mean, strict=True)
+            ]
+        )
+        t2_ratio, q_ratio = forms.dot(c).reshape(shape).dot(c).tolist()
+        return max(float(t2_ratio), float(q_ratio), 0.0)
 
-    def _validate_one(self, x: object) -> dict[str, float]:
-        # Same rules as the base (dict of str -> finite number or None/NaN), without the
-        # per-call tag lookup: this is the per-sample hot path of the live service.
-        if not isinstance(x, dict) or not x:
-            return super()._validate_one(x)
-        out: dict[str, float] = {}
-        for key, value in x.items():
-            try:
-                v = math.nan if value is None else float(value)
-            except (TypeError, ValueError):
-                return super()._validate_one(x)  # raises the base's named error
-            if not isinstance(key, str) or math.isinf(v):
-                return super()._validate_one(x)
-            out[key] = v
-        return out
+    def _fast_path(self) -> tuple[Any, ...]:
+        """Quadratic forms of ``_score_one``, derived from the current model.
+
+        With ``S = diag(scale)`` and ``c = x − mean``: ``T² = cᵀ S⁻¹ P Λ⁻¹ Pᵀ S⁻¹ c`` and
+        ``Q = cᵀ S⁻¹ (I − P Pᵀ) S⁻¹ c``; each form is divided by its control limit and the two
+        are stacked so that ``forms · c`` reshaped to (2, d), times ``c``, gives both ratios.
+        """
+        d = len(self.channels_)
+        p = self.components_ / self.scale_[:, None]  # S⁻¹ P
+        inv_s = np.diag(1.0 / self.scale_)
+        t2_form = (p * self._inv_lam) @ p.T / self.t2_limit_
+        q_form = (inv_s @ inv_s - p @ p.T) / self.q_limit_
+        forms = np.ascontiguousarray(np.vstack([t2_form, q_form]))  # (2d, d), symmetric blocks
+        return (tuple(self.channels_), self.mean_.tolist(), forms, (2, d))
 
     def statistics(self, x: object) -> pd.DataFrame:
         """T², Q and both divided by their limits, one row per input row."""

@@ -222,16 +222,20 @@ class DataQualityGuard(Transformer):
         def event(check: str, start: Any, end: Any, channel: str | None, **more: Any) -> None:
             evidence = {"category": "data_quality", "check": check, "channel": channel, **more}
             what = f"data quality: {check}" + (f" on {channel}" if channel else "")
+            asset = asset_id or "unknown"
             events.append(
                 Event(
-                    asset_id=asset_id or "unknown",
-                    kind=EventKind.ALERT,
+                    asset_id=asset,
+                    kind=EventKind.DATA_QUALITY,
                     start=pd.Timestamp(start).to_pydatetime(),
                     end=pd.Timestamp(end).to_pydatetime(),
                     severity=Severity.WARNING,
                     summary=what,
                     evidence=evidence,
                     source=type(self).__name__,
+                    channel_id=channel,
+                    # The same check on the same channel folds into the open event.
+                    dedup_key=f"{asset}/data_quality/{check}/{channel or '*'}",
                 )
             )
 

@@ -6,6 +6,9 @@ states is kept, each new state is *estimated* as a similarity-weighted mix of th
 states, and the score is the size of the estimation residual. A state the memory cannot
 reproduce (a new combination of values) gets a large residual even when each channel alone
 is within its normal range. The residual of each channel is the per-channel contribution.
+Streaming: ``learn_one`` adds a complete row to the rows the memory is chosen from (all, or the
+last ``window``) and the memory is rebuilt lazily before the next score, so the live service
+gets exactly the model ``fit`` gives on the same rows; ``score_one`` scores one state.
 
 :class:`IsolationForestScorer` wraps scikit-learn's isolation forest (Liu et al. 2008) with
 the shopfloor contract; its score is the negated ``score_samples`` (higher = more abnormal).
@@ -13,6 +16,8 @@ the shopfloor contract; its score is the negated ``score_samples`` (higher = mor
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,13 +28,15 @@ from shopfloor.core.base import (
     AnomalyScorer,
     FloatArray,
     Interval,
+    StreamingMixin,
     check_is_fitted,
 )
+from shopfloor.core.errors import InputError
 
 __all__ = ["IsolationForestScorer", "SimilarityMonitor"]
 
 
-class SimilarityMonitor(AnomalyScorer):
+class SimilarityMonitor(StreamingMixin, AnomalyScorer):
     """Kernel-regression state estimation over a memory of normal states (MSET/AAKR).
 
     Parameters
@@ -39,6 +46,9 @@ class SimilarityMonitor(AnomalyScorer):
         of the training data (Gross & Singer's min-max selection), up to this many.
     bandwidth : float > 0, default 1.0
         Gaussian kernel width in standard deviations of the (standardised) channels.
+    window : int >= 2 or None, default None
+        Choose the memory from the last ``window`` complete rows only (bounds a live
+        service's memory); None keeps every row.
 
     Attributes
     ----------
@@ -54,15 +64,45 @@ class SimilarityMonitor(AnomalyScorer):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "memory_size": [Interval(int, 2, None, closed="left")],
         "bandwidth": [Interval(float, 0.0, None, closed="neither")],
+        "window": [Interval(int, 2, None, closed="left"), None],
     }
     _tags: ClassVar[dict[str, Any]] = {"multivariate": True, "handles_missing": True}
 
-    def __init__(self, memory_size: int = 200, bandwidth: float = 1.0) -> None:
+    def __init__(
+        self, memory_size: int = 200, bandwidth: float = 1.0, window: int | None = None
+    ) -> None:
         self.memory_size = memory_size
         self.bandwidth = bandwidth
+        self.window = window
+
+    @classmethod
+    def _contract_params(cls) -> list[dict[str, Any]]:
+        return [{}, {"memory_size": 10, "window": 40}]
 
     def _fit(self, x: FloatArray, y: npt.NDArray[Any] | None) -> None:
-        x = x[~np.isnan(x).any(axis=1)]
+        self.channels_: list[str] = self._channel_names(x.shape[1])
+        self._rows: deque[FloatArray] = deque(x[~np.isnan(x).any(axis=1)], maxlen=self.window)
+        self._fit_rows(np.asarray(self._rows))
+
+    def _learn_one(self, x: dict[str, float]) -> None:
+        if "channels_" not in vars(self):
+            self.channels_ = sorted(k for k, v in x.items() if not math.isnan(v)) or sorted(x)
+            self._rows = deque(maxlen=self.window)
+        row = np.array([x.get(c, math.nan) for c in self.channels_])
+        if np.isnan(row).any():  # as in fit: only complete states are remembered
+            self.n_skipped_: int = vars(self).get("n_skipped_", 0) + 1
+            return
+        self._rows.append(row)
+        self._dirty = True
+
+    def _ready(self) -> None:
+        if vars(self).get("_dirty", False):
+            self._fit_rows(np.asarray(self._rows))
+
+    def _fit_rows(self, x: FloatArray) -> None:
+        if len(x) < 2:
+            raise InputError(f"SimilarityMonitor: {len(x)} complete rows, need at least 2")
+        self._dirty = False
         self.mean_: FloatArray = x.mean(axis=0)
         std = x.std(axis=0)
         self.scale_: FloatArray = np.where(std > 0, std, 1e-6 * (1.0 + np.abs(self.mean_)))
@@ -94,6 +134,7 @@ class SimilarityMonitor(AnomalyScorer):
         return out
 
     def _residuals(self, x: FloatArray) -> FloatArray:
+        self._ready()
         z = (x - self.mean_) / self.scale_
         z = np.where(np.isnan(z), 0.0, z)
         out: FloatArray = np.empty_like(z)
@@ -108,6 +149,11 @@ class SimilarityMonitor(AnomalyScorer):
         out: FloatArray = np.mean(r**2, axis=1)
         return out
 
+    def _score_one(self, x: dict[str, float]) -> float:
+        self._ready()
+        row = np.array([[x.get(c, math.nan) for c in self.channels_]])
+        return float(self._score(row)[0])
+
     def contributions(self, x: object) -> pd.DataFrame:
         """Squared standardised residual of each channel (its share of the score × d)."""
         check_is_fitted(self, "contributions")
@@ -120,6 +166,7 @@ class SimilarityMonitor(AnomalyScorer):
         """Departure of each channel from its normal mean, in channel units."""
         check_is_fitted(self, "deviations")
         arr = self._validate_input(x, reset=False)
+        self._ready()
         index = x.index if isinstance(x, pd.DataFrame) else None
         names = getattr(self, "feature_names_in_", [str(i) for i in range(arr.shape[1])])
         return pd.DataFrame(arr - self.mean_, index=index, columns=names)

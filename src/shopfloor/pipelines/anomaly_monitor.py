@@ -139,9 +139,12 @@ class AnomalyMonitor(Component):
         self.alarm_.fit([0.0])
         return self
 
-    def detect(self, frame: pd.DataFrame, *, asset_id: str = "unknown") -> Detection:
+    def detect(
+        self, frame: pd.DataFrame, *, asset_id: str = "unknown", model_id: str | None = None
+    ) -> Detection:
         """Score a timestamped table and turn alarms into events (causal: each row is judged
-        on the model and on the rows before it only)."""
+        on the model and on the rows before it only). ``model_id``: this monitor's id in the
+        store's model registry, written on every event."""
         check_is_fitted(self, "detect")
         if not isinstance(frame, pd.DataFrame) or not isinstance(frame.index, pd.DatetimeIndex):
             raise InputError("data to score must be a table indexed by timestamps")
@@ -151,6 +154,8 @@ class AnomalyMonitor(Component):
         if self.guard_ is not None:
             result = self.guard_.check(frame, asset_id=asset_id)
             data, mask, quality = result.frame, result.mask, result.events
+            if model_id is not None:
+                quality = [e.model_copy(update={"model_id": model_id}) for e in quality]
         else:
             missing = [c for c in self.channels_ if c not in frame.columns]
             if missing:
@@ -165,7 +170,7 @@ class AnomalyMonitor(Component):
         margins = self.threshold_.margin(scores.to_numpy())
         alarm = pd.Series(self.alarm_.predict(margins), index=data.index, name="alarm")
         contributions = None
-        context: dict[str, Any] = {"threshold": self.threshold_.threshold_}
+        context: dict[str, Any] = {"threshold": self.threshold_.threshold_, "model_id": model_id}
         if hasattr(self.scorer_, "contributions"):
             contributions = self.scorer_.contributions(data)
             if hasattr(self.scorer_, "deviations"):

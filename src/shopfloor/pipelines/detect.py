@@ -5,6 +5,7 @@ healthy period, score the rest, and describe the events.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -168,17 +169,30 @@ class DetectRun:
     baseline: pd.DataFrame
     scored: pd.DataFrame
     detection: Detection
+    model_id: str | None = None
 
 
-def run_detect(frame: pd.DataFrame, baseline: Baseline, *, asset_id: str) -> DetectRun:
-    """Fit on the baseline rows, score every row after them."""
+def run_detect(
+    frame: pd.DataFrame,
+    baseline: Baseline,
+    *,
+    asset_id: str,
+    register: Callable[[AnomalyMonitor, pd.DataFrame], str | None] | None = None,
+) -> DetectRun:
+    """Fit on the baseline rows, score every row after them.
+
+    ``register(monitor, healthy)`` runs between fitting and scoring and returns the fitted
+    monitor's model id (or None), which every event then carries.
+    """
     # Out-of-order or duplicate times are the guard's to reject or report, row named.
     healthy = baseline.select(frame)
     rest = frame[frame.index > healthy.index[-1]]
     if len(rest) == 0:
         raise InputError("nothing to score after the healthy period")
     monitor = AnomalyMonitor().fit(healthy)
-    return DetectRun(monitor, healthy, rest, monitor.detect(rest, asset_id=asset_id))
+    model_id = register(monitor, healthy) if register is not None else None
+    detection = monitor.detect(rest, asset_id=asset_id, model_id=model_id)
+    return DetectRun(monitor, healthy, rest, detection, model_id)
 
 
 def event_rows(detection: Detection) -> list[dict[str, Any]]:
@@ -195,6 +209,9 @@ def event_rows(detection: Detection) -> list[dict[str, Any]]:
                 "summary": e.summary,
                 "channels": e.evidence.get("channels", []),
                 "evidence": e.evidence,
+                "channel_id": e.channel_id,
+                "model_id": e.model_id,
+                "dedup_key": e.dedup_key,
             }
         )
     return out
