@@ -181,7 +181,8 @@ class ConvRUL(ConformalRULPredictor):
 def _build(n_inputs: int, width: int, dropout: float) -> Any:
     from torch import nn
 
-    class _Net(nn.Module):
+    # torch is optional: without it nn.Module is Any, which strict mypy refuses to subclass
+    class _Net(nn.Module):  # type: ignore[misc,unused-ignore]
         def __init__(self) -> None:
             super().__init__()
             self.conv = nn.Sequential(
