@@ -47,6 +47,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from diagnosis_peers import summarise  # noqa: E402  (one summary shape for every method)
 from diagnosis_windows import CLASSES_4, Corpus, cut_windows, load_corpus  # noqa: E402
 
 from shopfloor import __version__  # noqa: E402
@@ -262,18 +263,6 @@ def evaluate_shopfloor(
             f"(window {best_n}, {best_set}, {best_variant})"
         )
     return summarise(out)
-
-
-def summarise(folds: list[dict[str, Any]]) -> dict[str, Any]:
-    accs = [f["accuracy"] for f in folds]
-    normal = [f["recall"].get("normal") for f in folds if "normal" in f["recall"]]
-    return {
-        "mean_accuracy": float(np.mean(accs)),
-        "min_accuracy": float(np.min(accs)),
-        "mean_macro_f1": float(np.mean([f["macro_f1"] for f in folds])),
-        "healthy_recall": float(np.mean(normal)) if normal else None,
-        "folds": folds,
-    }
 
 
 # ----------------------------------------------------------------------------- peers
