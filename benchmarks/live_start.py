@@ -36,7 +36,7 @@ from shopfloor.testing.mosquitto import Mosquitto, find_mosquitto
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-RUNS = 5
+RUNS = 7
 EAGER = "import shopfloor.acquisition.tabular; "  # what the eager __init__ pulled in
 MODULES = ("shopfloor.acquisition.live.connector", "shopfloor.pipelines.live.runtime")
 

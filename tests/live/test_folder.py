@@ -317,3 +317,42 @@ def test_shopfloor_run_over_a_folder_assesses_every_window_once_across_restarts(
     lines = (home / "live" / "drops" / "windows.jsonl").read_text().splitlines()
     windows = [json.loads(ln) for ln in lines if '"window"' in ln]
     assert len({(w["asset_id"], w["channel_id"], w["window"]) for w in windows}) == 4
+
+
+def test_parquet_drops_are_read_by_a_mapping_and_as_one_signal(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "in").mkdir()
+    values = _signal(2000, 30)
+    pq.write_table(pa.table({"accel": values}), tmp_path / "in" / "vib_p.parquet")
+    pq.write_table(pa.table({"a_x": values[:1000]}), tmp_path / "in" / "map_p.parquet")
+    old = time.time() - 60  # the one-signal file is the older: read first
+    os.utime(tmp_path / "in" / "vib_p.parquet", (old, old))
+    mapping = {
+        "time": {"sample_rate_hz": FS},
+        "channels": [{"column": "a_x", "id": "vib", "quantity": "acceleration", "unit": "m/s^2"}],
+        "asset": {"id": "m1", "kind": "induction_motor"},
+    }
+    drops = [
+        {**SIGNAL_DROP, "pattern": "vib_*.parquet"},
+        {"pattern": "map_*.parquet", "mapping": mapping},
+    ]
+    tr = _transport(tmp_path, completion="rename", drops=drops)
+    blocks = _blocks(asyncio.run(_collect(tr, until=3, timeout_s=5)))
+    got = {b.seq: b.values for b in blocks}
+    assert len(got) == 3
+    np.testing.assert_array_equal(np.concatenate([got[k] for k in sorted(got)])[:2000], values)
+    assert tr.counts["files_done"] == 2
+
+
+def test_the_example_specs_for_folder_and_opcua_sources_load(tmp_path: Path) -> None:
+    from shopfloor.pipelines.live.spec import load_spec, open_transport
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "live"
+    folder = load_spec(examples / "drops.yaml")
+    transport, where = open_transport(folder, tmp_path)
+    assert isinstance(transport, FolderTransport)
+    assert where == f"folder {examples / 'drops'}"
+    opcua = load_spec(examples / "opcua_watch.yaml")
+    assert opcua.spec.source.url == "opc.tcp://127.0.0.1:4840"
