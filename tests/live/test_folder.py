@@ -356,3 +356,18 @@ def test_the_example_specs_for_folder_and_opcua_sources_load(tmp_path: Path) -> 
     assert where == f"folder {examples / 'drops'}"
     opcua = load_spec(examples / "opcua_watch.yaml")
     assert opcua.spec.source.url == "opc.tcp://127.0.0.1:4840"
+
+
+def test_start_from_the_file_name_in_plant_local_time(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    _write(tmp_path / "in" / "vib_20240114_083000.csv", _signal(1000, 40))
+    drop = {**SIGNAL_DROP, "start": "name", "name_time": "vib_%Y%m%d_%H%M%S"}
+    drop["timezone"] = "Europe/Berlin"
+    _write(tmp_path / "in" / "vib_badname.csv", _signal(1000, 41))
+    tr = _transport(tmp_path, completion="rename", drops=[drop])
+    items = asyncio.run(_collect(tr, until=2, timeout_s=3))
+    (block,) = _blocks(items)
+    # 08:30 in Berlin in winter is 07:30 UTC
+    assert block.start_ns == int(np.datetime64("2024-01-14T07:30:00", "ns").astype(np.int64))
+    (dead,) = [i for i in items if isinstance(i, DeadLetter)]
+    assert "does not match name_time" in dead.reason

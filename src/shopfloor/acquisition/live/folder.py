@@ -297,6 +297,9 @@ class FolderTransport:
         try:
             data = await asyncio.to_thread(self._read, path, drop, ident)
             plan = self._plan(path, drop, data)
+            st = path.stat()
+            if (st.st_size, st.st_mtime_ns) != ident[1:]:
+                return  # written to while we read it: not complete after all, look again
         except _RejectError as exc:
             yield await self._reject(path, ident, sha, str(exc))
             return
@@ -390,7 +393,7 @@ class FolderTransport:
         spec = drop.spec
         if spec.start == "name":
             assert spec.name_time is not None
-            stem = path.name.split(".")[0]
+            stem = path.stem
             try:
                 stamp = datetime.strptime(stem, spec.name_time)
             except ValueError:
@@ -500,7 +503,8 @@ class FolderTransport:
 
             async def ack() -> None:
                 nonlocal acked
-                if acked or self.journal is None:
+                journal = self.journal
+                if acked or journal is None:  # closed: the file is read again next time
                     return
                 acked = True
                 left[0] -= 1
