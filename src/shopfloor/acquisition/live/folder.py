@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import math
 import os
 import time
@@ -570,11 +569,10 @@ def _continues(state: ChannelState | None, start_ns: int, route: Route) -> bool:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    # imported here: the store package is heavy, and only a file to read needs it
+    from shopfloor.core.store.io import file_sha256
+
+    return file_sha256(path)
 
 
 def open_folder(
