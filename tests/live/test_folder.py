@@ -371,3 +371,54 @@ def test_start_from_the_file_name_in_plant_local_time(tmp_path: Path) -> None:
     assert block.start_ns == int(np.datetime64("2024-01-14T07:30:00", "ns").astype(np.int64))
     (dead,) = [i for i in items if isinstance(i, DeadLetter)]
     assert "does not match name_time" in dead.reason
+
+
+def test_a_crash_after_storing_but_before_the_file_is_done_counts_no_window_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shopfloor.acquisition.live import folder_journal
+    from shopfloor.core.store import Store
+    from shopfloor.pipelines.live.runtime import LiveRuntime
+    from shopfloor.pipelines.live.spec import spec_from_dict
+
+    (tmp_path / "in").mkdir()
+    for k in range(2):
+        _write(tmp_path / "in" / f"vib_{k}.csv", _signal(3000, 50 + k))
+        mtime = time.time() - 600 + 60 * k
+        os.utime(tmp_path / "in" / f"vib_{k}.csv", (mtime, mtime))
+    loaded = spec_from_dict(
+        {
+            "name": "crash",
+            "fleet": FLEET,
+            "steps": [{"use": "features.time"}],
+            "sinks": [{"use": "store"}],
+        }
+    )
+
+    def run_once() -> LiveRuntime:
+        async def main() -> LiveRuntime:
+            with Store.open(tmp_path / "home") as store:
+                rt = LiveRuntime(loaded, store)
+                tr = _transport(tmp_path, completion="rename")
+                await rt.run(Connector(tr, loaded.fleet), duration_s=2.0)
+                rt.close()
+                return rt
+
+        return asyncio.run(main())
+
+    decide = folder_journal.FileJournal.decide
+
+    def crash_before_done(self: Any, ident: Any, event: str, *args: Any, **kw: Any) -> None:
+        if event != "done":  # stored and windowed, but the process died before this line
+            decide(self, ident, event, *args, **kw)
+
+    monkeypatch.setattr(folder_journal.FileJournal, "decide", crash_before_done)
+    first = run_once()
+    assert first.counters.windows == 6
+    monkeypatch.setattr(folder_journal.FileJournal, "decide", decide)
+    second = run_once()  # both files read again, with the same blocks
+    assert second.counters.blocks_duplicate == 6
+    assert second.counters.windows == 0
+    assert run_once().counters.records == 0  # now done
+    keys = [(w["asset_id"], w["channel_id"], w["window"]) for w in second.ledger.windows()]
+    assert sorted(keys) == [("m1", "vib", k) for k in range(6)]
