@@ -79,13 +79,15 @@ class WindowResult:
 
 @dataclass(frozen=True)
 class WindowTrend:
-    """One result field of one channel over time: ``t_ns`` (window ends) and ``values``."""
+    """One result field of one channel over time: ``t_ns`` (window ends), ``values`` and the
+    ``window`` indices they come from."""
 
     asset_id: str
     channel_id: str
     field: str
     t_ns: npt.NDArray[np.int64]
     values: npt.NDArray[np.float64]
+    window: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,8 @@ class LiveRecords(StoreHandle):
         path = _field_path(field)
         where, params = self._window_filter(pipeline, asset_id, channel_id, since, until)
         rows = self._con.execute(
-            f"SELECT end_ns, json_extract(results, ?) AS v FROM window_results WHERE {where} "
+            f"SELECT end_ns, json_extract(results, ?) AS v, window_index FROM window_results "
+            f"WHERE {where} "
             "AND status = 'ok' AND typeof(json_extract(results, ?)) IN ('integer', 'real') "
             "ORDER BY end_ns",
             [path, *params, path],
@@ -242,6 +245,7 @@ class LiveRecords(StoreHandle):
             field,
             np.array([r[0] for r in rows], dtype=np.int64),
             np.array([r[1] for r in rows], dtype=np.float64),
+            np.array([r[2] for r in rows], dtype=np.int64),
         )
 
     def window_heads(self, pipeline: str) -> dict[tuple[str, str], tuple[int, int]]:
