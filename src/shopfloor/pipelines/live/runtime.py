@@ -170,6 +170,11 @@ class LiveRuntime:
             cw = ChannelWindows(origin.origin_seq, origin.blocks_per_window, ch.sample_rate_hz)
             cw.next_index = self.ledger.next_window(*key)
             self.windows[key] = cw
+            if cw.next_index > 0:
+                history = _History(self.store, self.spec.name, key)
+                state = self.state.setdefault(key, {})
+                for comp in self.components:
+                    comp.restore(state, history)
             stored = streams.get(key)
             if stored is None or stored["last_seq"] is None:
                 continue
@@ -514,11 +519,18 @@ class LiveRuntime:
                     continue
                 d = st.results.get("diagnosis") or {}
                 t = st.results.get("time") or {}
+                a = st.results.get("anomaly") or {}
+                r = st.results.get("rul") or {}
                 row.update(
                     health=d.get("label", "-"),
                     grade=d.get("severity", "-"),
                     rms=t.get("rms"),
                     kurtosis=t.get("kurtosis"),
+                    anomaly=a.get("margin"),
+                    anomaly_alarm=a.get("alarm"),
+                    rul_s=r.get("remaining_s"),
+                    rul_lower_s=r.get("lower_s"),
+                    rul_upper_s=r.get("upper_s"),
                     stopped=st.stopped,
                 )
                 row["windows"] += self.ledger.windows_decided.get((asset.id, ch.id), 0)
@@ -530,6 +542,31 @@ class LiveRuntime:
         """Commit what a direct :meth:`handle` left pending (:meth:`run` commits its own)."""
         if self.writer is None and not self.store.read_only:
             self.ledger.commit_now(self.store)
+
+
+class _History:
+    """A channel's stored window results, for :meth:`Component.restore` (start-up only)."""
+
+    def __init__(self, store: Store, pipeline: str, key: Key) -> None:
+        self.store, self.pipeline, self.key = store, pipeline, key
+
+    def first(self, n: int) -> list[tuple[dict[str, Any], int]]:
+        rows = self.store.window_results(
+            pipeline=self.pipeline, asset_id=self.key[0], channel_id=self.key[1], status="ok",
+            since=1, limit=n,
+        )  # fmt: skip
+        return [(r.results or {}, r.end_ns) for r in rows]
+
+    def trend(self, field: str) -> tuple[Any, Any, Any]:
+        t = self.store.window_trend(*self.key, field, pipeline=self.pipeline)
+        return t.window, t.t_ns, t.values
+
+    def first_start_ns(self) -> int | None:
+        rows = self.store.window_results(
+            pipeline=self.pipeline, asset_id=self.key[0], channel_id=self.key[1], status="ok",
+            since=1, limit=1,
+        )  # fmt: skip
+        return rows[0].start_ns if rows else None
 
 
 def _block(r: Record) -> Block:
