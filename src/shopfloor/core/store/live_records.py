@@ -62,6 +62,9 @@ class WindowResult:
         ``incomplete`` (blocks missing; no results).
     decided_ns:
         When the chain decided it (writer's clock, ns since the epoch).
+    decisions:
+        How many times the window was written (read back; more than 1 means it was decided
+        again, e.g. by a restarted service, and the later decisions were not kept).
     results:
         The chain's results, JSON (see :mod:`shopfloor.pipelines.live.components` for the keys).
     """
@@ -75,6 +78,7 @@ class WindowResult:
     status: str = "ok"
     results: dict[str, Any] | None = None
     decided_ns: int = 0
+    decisions: int = 1
 
 
 @dataclass(frozen=True)
@@ -170,11 +174,15 @@ class LiveRecords(StoreHandle):
         if not params:
             return 0
         with self._transaction() as con:
-            before = con.total_changes
-            con.executemany(
-                "INSERT OR IGNORE INTO window_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", params
-            )
-            return con.total_changes - before
+            new = 0
+            for p in params:
+                cur = con.execute(
+                    "INSERT INTO window_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+                    "ON CONFLICT DO UPDATE SET decisions = decisions + 1 RETURNING decisions",
+                    p,
+                )
+                new += cur.fetchone()[0] == 1
+            return new
 
     def window_results(
         self,
@@ -266,6 +274,15 @@ class LiveRecords(StoreHandle):
             [pipeline, asset_id, channel_id, window],
         ).fetchone()
         return None if row is None else int(row[0])
+
+    def windows_decided_again(self, *, pipeline: str | None = None) -> int:
+        """Decisions beyond the first, over all windows (0: no window was counted twice)."""
+        where, params = self._window_filter(pipeline, None, None, None, None)
+        return int(
+            self._con.execute(
+                f"SELECT coalesce(sum(decisions - 1), 0) FROM window_results WHERE {where}", params
+            ).fetchone()[0]
+        )
 
     def window_count(self, *, pipeline: str | None = None, status: str | None = None) -> int:
         where, params = self._window_filter(pipeline, None, None, None, None)
@@ -430,4 +447,5 @@ def _window_row(r: Any) -> WindowResult:
         status=str(r[6]),
         decided_ns=int(r[7]),
         results=None if r[8] is None else json.loads(r[8]),
+        decisions=int(r[9]),
     )

@@ -113,11 +113,14 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 2 -> 3: what the live loop keeps besides raw blocks (additive: new tables only)
     [
-        # -- per-window results of a pipeline, idempotent on (pipeline, asset, channel, window)
+        # -- per-window results of a pipeline, idempotent on (pipeline, asset, channel, window);
+        # ``decisions`` counts how often the window was written (more than 1: decided again,
+        # e.g. after a restart; the first results are kept), so double counting is visible
         """CREATE TABLE window_results (
             pipeline TEXT NOT NULL, asset_id TEXT NOT NULL, channel_id TEXT NOT NULL,
             window_index INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
             status TEXT NOT NULL, decided_ns INTEGER NOT NULL, results TEXT,
+            decisions INTEGER NOT NULL DEFAULT 1,
             PRIMARY KEY (pipeline, asset_id, channel_id, window_index)) WITHOUT ROWID""",
         "CREATE INDEX window_results_time ON window_results (asset_id, channel_id, end_ns)",
         # -- where each channel's windows start, so a restart cuts the same windows

@@ -66,9 +66,12 @@ def demo_training(folder: Path, duration_s: float, fs_hz: float) -> Path:
     """The RUL model's run-to-failure table for a demo of ``duration_s`` (made once, kept)."""
     path = folder / f"live-demo-training-{duration_s:g}s.csv"
     if not path.exists():
-        # healthy 0.8-1.3 and degrading 0.8-1.2 times the demo motor's own stages
-        healthy = tuple(0.2 * duration_s * f for f in (0.8, 1.0, 1.15, 1.3))
-        degrading = tuple(0.4 * duration_s * f for f in (1.2, 0.9, 1.1, 0.8))
+        # healthy 0.8-1.3 and degrading 0.8-1.2 times the demo motor's own stages; at least
+        # the baseline and a few windows healthy (the model learns its healthy band there)
+        stage_h = max(0.2 * duration_s, DEMO_BASELINE_WINDOWS + 4.0)
+        stage_d = max(0.4 * duration_s, 16.0)
+        healthy = tuple(stage_h * f for f in (0.8, 1.0, 1.15, 1.3))
+        degrading = tuple(stage_d * f for f in (1.2, 0.9, 1.1, 0.8))
         tmp = path.with_suffix(".tmp")
         write_training_table(tmp, healthy_s=healthy, degrading_s=degrading, fs_hz=fs_hz)
         tmp.replace(path)

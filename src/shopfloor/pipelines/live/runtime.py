@@ -142,6 +142,8 @@ class LiveRuntime:
         """Wall seconds in each step: the loop's (``chain``, ``handle`` in all) and the store
         writer thread's (``store_append``, ``store_decisions``), which overlap the loop's."""
         self.batches = 0
+        self.writer_stats: dict[str, Any] = {}
+        """Store writer after a run: commits, batches they held, seconds appending/deciding."""
         self.health: dict[str, Any] = {}
         self._assets = {a.id: a for a in self.fleet.assets}
         self._rates: dict[Key, float] = {}
@@ -270,6 +272,14 @@ class LiveRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await acker
             self.writer.close()
+            self.writer_stats = {
+                "commits": self.writer.groups,
+                "batches": self.writer.jobs,
+                "append_s": round(self.writer.seconds["append"], 3),
+                "decisions_s": round(self.writer.seconds["decisions"], 3),
+            }
+            self.seconds["store_append"] = self.writer.seconds["append"]
+            self.seconds["store_decisions"] = self.writer.seconds["decisions"]
             self.writer = None
             await connector.close()
             reader.cancel()
