@@ -400,7 +400,9 @@ class LiveRuntime:
             if st.stopped:
                 st.stopped = False
             st.last_seen_wall = time.time()
-            if st.last_seq is not None and rec.seq == st.last_seq + 1 and st.last_end_ns:
+            follows = st.last_seq is not None and rec.seq == st.last_seq + 1
+            # a block its sender marks as a new capture (a dropped file) has an expected gap
+            if follows and rec.contiguous and st.last_end_ns:
                 jump_s = (rec.start_ns - st.last_end_ns) / NS
                 if abs(jump_s) * (rec.sample_rate_hz or 1.0) > 1.0:
                     self.counters.clock_jumps += 1
