@@ -21,6 +21,7 @@ from shopfloor.acquisition.live.folder import FolderTransport
 from shopfloor.acquisition.live.folder_config import watch_from_dict
 from shopfloor.cli import app
 from shopfloor.core.errors import InputError
+from shopfloor.core.store import Store
 
 FS = 1000.0  # Hz: small files, whole 1-s blocks
 FLEET: dict[str, Any] = {
@@ -314,9 +315,10 @@ def test_shopfloor_run_over_a_folder_assesses_every_window_once_across_restarts(
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["counters"]["records"] == 0
-    lines = (home / "live" / "drops" / "windows.jsonl").read_text().splitlines()
-    windows = [json.loads(ln) for ln in lines if '"window"' in ln]
-    assert len({(w["asset_id"], w["channel_id"], w["window"]) for w in windows}) == 4
+    with Store.open(home, read_only=True) as store:
+        windows = store.window_results(pipeline="drops")
+        assert store.windows_decided_again(pipeline="drops") == 0  # none assessed twice
+    assert len({(w.asset_id, w.channel_id, w.window) for w in windows}) == 4
 
 
 def test_parquet_drops_are_read_by_a_mapping_and_as_one_signal(tmp_path: Path) -> None:
