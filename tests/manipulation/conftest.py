@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 
 from shopfloor.core.assets import BearingGeometry
-from shopfloor.datasets import get_dataset
-from shopfloor.datasets import cwru, cwru_fan_end
+from shopfloor.datasets import cwru, cwru_fan_end, get_dataset
 from shopfloor.datasets.registry import sha256_of
 
 

@@ -119,7 +119,8 @@ def _db(amp: FloatArray, floor: FloatArray) -> FloatArray:
 
 def _significance(amp: FloatArray, floor: FloatArray, n_searched: FloatArray) -> FloatArray:
     r = amp / np.maximum(floor, np.finfo(float).tiny)
-    return np.maximum(-((np.log(n_searched) - np.log(2.0) * r * r) / np.log(10.0)), 0.0)
+    out: FloatArray = np.maximum(-((np.log(n_searched) - np.log(2.0) * r * r) / np.log(10.0)), 0.0)
+    return out
 
 
 def _shape(

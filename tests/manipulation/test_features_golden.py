@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from shopfloor.manipulation.bearing_features import (
+    DEFAULT_BANDS,
     BearingFeatureConfig,
     DemodBand,
-    DEFAULT_BANDS,
     bearing_analysis,
     bearing_features,
     feature_names,
@@ -50,7 +50,9 @@ def _compare(data: RealWindows, cfg: BearingFeatureConfig, rpm: np.ndarray | Non
         assert band.ses.shape == want.shape, band.name
         scale = want.max(axis=1, keepdims=True)
         np.testing.assert_allclose(band.ses / scale, want / scale, rtol=RTOL, atol=1e-12)
-        np.testing.assert_allclose(band.freqs, np.arange(want.shape[1]) * data.fs / data.windows.shape[1])
+        np.testing.assert_allclose(
+            band.freqs, np.arange(want.shape[1]) * data.fs / data.windows.shape[1]
+        )
 
 
 @pytest.mark.realdata
