@@ -188,3 +188,26 @@ def test_the_48_khz_baseline_runs_end_to_end(cwru_store: Store) -> None:
     expected, _ = diagnose_target(DiagnoseRequest(target="cwru-97"), cwru_store)
     assert result.as_dict() == expected.as_dict()
     assert result.as_dict()["data_checks"]["sample_rate_hz"] == 48_000.0
+
+
+# ----------------------------------------------------------------------------- command line
+def test_diagnose_with_the_shipped_spec_gives_the_default_answer(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shopfloor.cli import app
+
+    x, _ = bearing_signal("outer", shaft_hz=1797 / 60, fs_hz=12_000.0, duration_s=4.0, seed=4)
+    csv = tmp_path / "outer.csv"
+    csv.write_text("acc\n" + "\n".join(f"{v:.6f}" for v in x) + "\n", encoding="utf-8")
+    opts = ["--fs", "12000", "--rpm", "1797", "--bearing", "n=9,d=0.3126in,D=1.537in", "--json"]
+    base = ["diagnose", str(csv), *opts, "--home", str(tmp_path / "h")]
+    plain = CliRunner().invoke(app, base)
+    piped = CliRunner().invoke(app, [*base, "--pipeline", str(example_spec_path())])
+    assert plain.exit_code == piped.exit_code == 1, piped.output
+    assert json.loads(piped.stdout) == json.loads(plain.stdout)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: b\nsteps: [{use: features.bearing}, {use: diagnosis.nope}]\n")
+    refused = CliRunner().invoke(app, [*base, "--pipeline", str(bad)])
+    assert refused.exit_code == 2
+    assert "diagnosis.nope" in refused.output
+    assert "Traceback" not in refused.output
