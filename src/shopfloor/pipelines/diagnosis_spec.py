@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError
 
@@ -221,23 +221,24 @@ def _check_columns(features: BearingFeatures, diagnoser: Diagnoser | None, where
         )
 
 
+_T = TypeVar("_T")
+
+
+def _lookup(table: dict[str, _T], step: StepSpec, i: int, what: str, source: str) -> _T:
+    found = table.get(step.use)
+    if found is None:
+        raise InputError(
+            f"{source}: steps[{i}]: unknown {what} {step.use!r}; known: {', '.join(sorted(table))}",
+            column=f"steps[{i}].use",
+        )
+    return found
+
+
 def _build(spec: DiagnosisSpec, base: Path | None, source: str) -> DiagnosisPipeline:
     feat_step, diag_step = spec.steps
-    make_features = FEATURES.get(feat_step.use)
-    if make_features is None:
-        raise InputError(
-            f"{source}: steps[0]: unknown feature component {feat_step.use!r}; "
-            f"known: {', '.join(sorted(FEATURES))}",
-            column="steps[0].use",
-        )
+    make_features = _lookup(FEATURES, feat_step, 0, "feature component", source)
     features = make_features(dict(feat_step.with_), f"{source}: steps[0] ({feat_step.use})")
-    make_diagnoser = DIAGNOSERS.get(diag_step.use)
-    if make_diagnoser is None:
-        raise InputError(
-            f"{source}: steps[1]: unknown diagnoser {diag_step.use!r}; "
-            f"known: {', '.join(sorted(DIAGNOSERS))}",
-            column="steps[1].use",
-        )
+    make_diagnoser = _lookup(DIAGNOSERS, diag_step, 1, "diagnoser", source)
     where = f"{source}: steps[1] ({diag_step.use})"
     chosen = make_diagnoser(dict(diag_step.with_), where, base)
     _check_columns(features, chosen.diagnoser, where)
