@@ -89,18 +89,175 @@ class HarmonicEvidence:
         return significance
 
 
-def _masked_median(values: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
-    """Row-wise median of ``values`` where ``mask`` (NaN for an empty row).
+@dataclass(frozen=True)
+class HarmonicSearch:
+    """Several peak searches at once: search s looks near harmonic[s] × fundamental_hz[:, s].
 
-    Sorting short rows beats ``np.nanmedian``, which goes through masked arrays.
+    fundamental_hz: (n_windows, n_searches), Hz; harmonic: (n_searches,) multiples;
+    floor_halfwidth: (n_searches,) half-width of the floor region, in fundamentals.
     """
-    ordered = np.sort(np.where(mask, values, np.inf), axis=1)
-    count = mask.sum(axis=1)
-    rows = np.arange(values.shape[0])
-    lo = np.maximum((count - 1) // 2, 0)
-    hi = np.maximum(count // 2, 0)
-    med = 0.5 * (ordered[rows, lo] + ordered[rows, hi])
-    return np.where(count > 0, med, np.nan)
+
+    fundamental_hz: FloatArray
+    harmonic: FloatArray
+    floor_halfwidth: FloatArray
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """Where each search of a :class:`HarmonicSearch` looks, as bin lists ready to gather.
+
+    peak_bins: (n_peak, n_windows, n_searches) bins of each peak region, in ascending order,
+    padded with ``top`` (read as -inf); floor_bins: (n_windows, n_searches, n_floor) bins of each
+    floor region, padded with ``top + 1`` (read as +inf); n_floor / n_peak: (n_windows,
+    n_searches) how many bins each region has; top: one past the highest bin read; df: bin
+    spacing, Hz. It depends on the speed, the geometry and the bin grid only, so one plan
+    serves every band's spectrum of the same windows.
+    """
+
+    peak_bins: NDArray[np.int64]
+    floor_bins: NDArray[np.int64]
+    n_peak: NDArray[np.int64]
+    n_floor: NDArray[np.int64]
+    top: int
+    df: float
+
+    def rows(self, part: slice) -> SearchPlan:
+        """The plan of some windows (the same bins and regions as in the whole plan)."""
+        return SearchPlan(
+            self.peak_bins[:, part],
+            self.floor_bins[part],
+            self.n_peak[part],
+            self.n_floor[part],
+            self.top,
+            self.df,
+        )
+
+
+def _compact(
+    idx: NDArray[np.int64], mask: NDArray[np.bool_], pad: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The masked bins of every (window, search) row, in their order, padded with ``pad``."""
+    count = mask.sum(axis=-1)
+    bins = np.full((*mask.shape[:-1], max(int(count.max()), 1)), pad, dtype=np.int64)
+    w, s, o = np.nonzero(mask)  # row-major: each row's bins in ascending order
+    slot = (np.cumsum(mask, axis=-1) - 1)[w, s, o]
+    bins[w, s, slot] = idx[w, s, o]
+    return bins, count
+
+
+def plan_search(df: float, search: HarmonicSearch, tolerance: float, n_bins: int) -> SearchPlan:
+    """Plan every search of ``search`` over spectra of ``n_bins`` bins spaced ``df`` Hz.
+
+    The rules are those of :func:`harmonic_evidence`: the peak is the largest bin within
+    ±max(``tolerance`` × centre, 1.5 bins) of the harmonic, the floor the median of the other
+    bins within ±``floor_halfwidth`` fundamentals, and no search reaches further from its
+    centre than its floor does for the window that needs the widest floor.
+    """
+    f0_all = np.asarray(search.fundamental_hz, dtype=np.float64)
+    if np.any(~np.isfinite(f0_all)) or np.any(f0_all <= 0):
+        raise InputError("fundamental frequency must be positive and finite")
+    nyquist_bin = n_bins - 1
+    reach_all = search.floor_halfwidth[None, :] * f0_all / df
+    span = np.ceil(reach_all.max(axis=0)).astype(np.int64)  # per search, over all the windows
+    # windows at the same speed search the same bins: plan each speed once
+    f0, inverse = np.unique(f0_all, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    # (n_speeds, n_searches), in bins; products before the division, as the one-search form had
+    centre = search.harmonic[None, :] * f0 / df
+    half = np.maximum(tolerance * centre, 1.5)
+    reach = search.floor_halfwidth[None, :] * f0 / df
+    widest = int(span.max())
+    offsets = np.arange(-widest, widest + 1)
+    idx = np.rint(centre).astype(np.int64)[:, :, None] + offsets  # (n_win, n_s, n_off)
+    valid = (idx >= 1) & (idx <= nyquist_bin) & (np.abs(offsets) <= span[:, None])
+    dist = np.abs(idx - centre[:, :, None])
+    in_peak = (dist <= half[:, :, None]) & valid
+    in_floor = (dist > half[:, :, None]) & (dist <= reach[:, :, None]) & valid
+    if not in_peak.any(axis=2).all():
+        s = int(np.argwhere(~in_peak.any(axis=2))[0, 1])
+        raise InputError(
+            f"harmonic {search.harmonic[s]:g} of {float(f0[:, s].max()):.2f} Hz lies above the "
+            f"spectrum's range ({nyquist_bin * df:.1f} Hz): sample rate too low or window too short"
+        )
+    top = int(np.max(np.where(in_peak | in_floor, idx, 0))) + 1
+    peak_bins, n_peak = _compact(idx, in_peak, top)
+    floor_bins, n_floor = _compact(idx, in_floor, top + 1)
+    return SearchPlan(
+        np.ascontiguousarray(np.moveaxis(peak_bins[inverse], -1, 0)),
+        floor_bins[inverse],
+        n_peak[inverse],
+        n_floor[inverse],
+        top,
+        df,
+    )
+
+
+def _padded(plan: SearchPlan, spectra: FloatArray) -> FloatArray:
+    """Spectra cut to the plan's bins plus two cells: -inf (pads peaks) and +inf (floors)."""
+    spec = np.asarray(spectra, dtype=np.float64)
+    if spec.shape[-1] < plan.top:
+        raise ValueError(f"spectra have {spec.shape[-1]} bins, the plan reads {plan.top}")
+    out = np.empty((*spec.shape[:-1], plan.top + 2))
+    out[..., : plan.top] = spec[..., : plan.top]
+    out[..., plan.top] = -np.inf
+    out[..., plan.top + 1] = np.inf
+    return out
+
+
+def _gather(plan: SearchPlan, padded: FloatArray, bins: NDArray[np.int64], axis: int) -> FloatArray:
+    n_win, width = padded.shape[-2:]
+    rows = np.arange(n_win) * width
+    flat = bins + (rows[:, None, None] if axis == 2 else rows[None, :, None])
+    vals: FloatArray = padded.reshape(*padded.shape[:-2], n_win * width)[..., flat]
+    return vals
+
+
+def measure_peaks(plan: SearchPlan, spectra: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Peak amplitude and floor of every planned search, (..., n_windows, n_searches).
+
+    ``spectra``: (..., n_windows, n_freqs), at least ``plan.top`` bins; leading axes (e.g. one
+    per band) are measured with the same plan in one pass.
+    """
+    padded = _padded(plan, spectra)
+    peaks = _gather(plan, padded, plan.peak_bins, axis=1)  # (..., n_peak, n_win, n_s)
+    amplitude: FloatArray = np.max(peaks, axis=-3)
+    floor = _floor_median(plan, _gather(plan, padded, plan.floor_bins, axis=2))
+    return amplitude, floor
+
+
+def _floor_median(plan: SearchPlan, vals: FloatArray) -> FloatArray:
+    """Median of each floor region (the +inf padding sorts last); NaN for an empty region."""
+    ordered = np.sort(vals, axis=-1)
+    count = np.broadcast_to(plan.n_floor, ordered.shape[:-1])
+    lo = np.maximum((count - 1) // 2, 0)[..., None]
+    hi = np.maximum(count // 2, 0)[..., None]
+    med = 0.5 * (
+        np.take_along_axis(ordered, lo, axis=-1)[..., 0]
+        + np.take_along_axis(ordered, hi, axis=-1)[..., 0]
+    )
+    out: FloatArray = np.where(count > 0, med, np.nan)
+    return out
+
+
+def search_peaks(
+    freqs: FloatArray, spectrum: FloatArray, search: HarmonicSearch, tolerance: float
+) -> HarmonicEvidence:
+    """Every search of ``search`` in one vectorised pass (see :func:`plan_search`)."""
+    spec = np.atleast_2d(np.asarray(spectrum, dtype=np.float64))
+    plan = plan_search(float(freqs[1] - freqs[0]), search, tolerance, spec.shape[1])
+    return evidence_of(plan, spec)
+
+
+def evidence_of(plan: SearchPlan, spectrum: FloatArray) -> HarmonicEvidence:
+    """:class:`HarmonicEvidence` of every planned search in (n_windows, n_freqs) spectra."""
+    padded = _padded(plan, np.atleast_2d(spectrum))
+    peaks = _gather(plan, padded, plan.peak_bins, axis=1)  # (n_peak, n_win, n_s)
+    best = np.argmax(peaks, axis=0)[None]  # the first of equal peaks, as the bins ascend
+    amplitude = np.take_along_axis(peaks, best, axis=0)[0]
+    bins = np.take_along_axis(plan.peak_bins, best, axis=0)[0]
+    frequency = (bins * plan.df).astype(np.float64)
+    floor = _floor_median(plan, _gather(plan, padded, plan.floor_bins, axis=2))
+    return HarmonicEvidence(frequency, amplitude, floor, plan.n_peak.astype(np.float64))
 
 
 def harmonic_evidence(
@@ -126,40 +283,13 @@ def harmonic_evidence(
         harmonic, excluding the search band.
     """
     spec = np.atleast_2d(np.asarray(spectrum, dtype=np.float64))
-    n_win = spec.shape[0]
-    f0 = np.broadcast_to(np.asarray(fundamental_hz, dtype=np.float64), (n_win,))
-    if np.any(~np.isfinite(f0)) or np.any(f0 <= 0):
-        raise InputError("fundamental frequency must be positive and finite")
-    df = float(freqs[1] - freqs[0])
-    nyquist_bin = spec.shape[1] - 1
-    rows = np.arange(n_win)[:, None]
-    out_f = np.empty((n_win, n_harmonics))
-    out_a = np.empty((n_win, n_harmonics))
-    out_n = np.empty((n_win, n_harmonics))
-    out_k = np.empty((n_win, n_harmonics))
-    for h in range(1, n_harmonics + 1):  # a loop over harmonics, never over windows
-        centre = h * f0 / df  # in bins
-        half = np.maximum(tolerance * centre, 1.5)
-        span = int(np.ceil(np.max(floor_halfwidth * f0 / df)))
-        offsets = np.arange(-span, span + 1)
-        idx = np.rint(centre)[:, None].astype(int) + offsets[None, :]
-        valid = (idx >= 1) & (idx <= nyquist_bin)
-        vals = np.where(valid, spec[rows, np.clip(idx, 0, nyquist_bin)], np.nan)
-        dist = np.abs(idx - centre[:, None])
-        in_peak = (dist <= half[:, None]) & valid
-        in_floor = (dist > half[:, None]) & (dist <= (floor_halfwidth * f0 / df)[:, None]) & valid
-        if not in_peak.any(axis=1).all():
-            raise InputError(
-                f"harmonic {h} of {float(f0.max()):.2f} Hz lies above the spectrum's range "
-                f"({freqs[-1]:.1f} Hz): sample rate too low or window too short"
-            )
-        peak_vals = np.where(in_peak, vals, -np.inf)
-        best = np.argmax(peak_vals, axis=1)
-        out_a[:, h - 1] = peak_vals[np.arange(n_win), best]
-        out_f[:, h - 1] = idx[np.arange(n_win), best] * df
-        out_n[:, h - 1] = _masked_median(vals, in_floor)
-        out_k[:, h - 1] = in_peak.sum(axis=1)
-    return HarmonicEvidence(out_f, out_a, out_n, out_k)
+    f0 = np.broadcast_to(np.asarray(fundamental_hz, dtype=np.float64), (spec.shape[0],))
+    search = HarmonicSearch(
+        np.repeat(f0[:, None], n_harmonics, axis=1),
+        np.arange(1, n_harmonics + 1, dtype=np.float64),
+        np.full(n_harmonics, float(floor_halfwidth)),
+    )
+    return search_peaks(freqs, spec, search, tolerance)
 
 
 def shared_harmonics(
