@@ -26,7 +26,7 @@ import numpy as np
 from shopfloor.control.comfort import ComfortSpec, comfort_metrics, warmup_s
 from shopfloor.control.plant import CabinPlant, Command, Episode, FloatArray
 from shopfloor.control.policies import FixedSetpoint, hvac_energy_wh, run_episode
-from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning
+from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning, observer_gain
 
 
 @dataclass
@@ -69,7 +69,7 @@ class SamplingMPC:
     def reset(self) -> None:
         """Forget the previous run."""
         self._warm = False
-        self._prev_power = 0.0
+        self._z = 0.0
         self.notes = []
         self._warned = False
 
@@ -81,11 +81,10 @@ class SamplingMPC:
 
     def act(self, obs: dict[str, float], future: dict[str, FloatArray]) -> Command:
         spec = self.comfort
-        self._prev_power = obs["hvac_power"]
         if not self._warm and spec.low <= obs["cabin_temp"] <= spec.high:
             self._warm = True
         if not self._warm:
-            return Command(spec.setpoint_c)
+            return self._commit(Command(spec.setpoint_c), obs)
         step = self.simulator.step_s
         amb = _per_step(future["ambient_temp"], step, self.horizon_steps, obs["ambient_temp"])
         spd = _per_step(future["speed"], step, self.horizon_steps, obs["speed"])
@@ -101,7 +100,7 @@ class SamplingMPC:
             cabin, power = self.simulator.rollout(
                 obs["cabin_temp"],
                 obs["battery_temp"],
-                self._prev_power,
+                self._z,
                 np.repeat(cands[:, None], self.horizon_steps, axis=1),
                 amb,
                 spd,
@@ -109,7 +108,14 @@ class SamplingMPC:
         choice, note = choose(cands, cabin, power, spec, self.margin_k)
         if note:
             self.notes.append(note)
-        return Command(choice)
+        return self._commit(Command(choice), obs)
+
+    def _commit(self, command: Command, obs: dict[str, float]) -> Command:
+        """Advance the simulator's observer state (the stock PID's integral, as the simulator
+        learned it from logs) by the command now sent."""
+        a = observer_gain(self.simulator.step_s)
+        self._z = a * self._z + (1.0 - a) * (command.setpoint_c - obs["cabin_temp"])
+        return command
 
 
 def choose(
