@@ -109,7 +109,41 @@ def control_figures(cells: list[dict[str, Any]], margin: float) -> dict[str, Any
     }
 
 
-def learn(vehicle: str, work: Path) -> tuple[CabinSimulator, dict[str, Any]]:
+def neural_accuracy(log: pd.DataFrame, held: pd.DataFrame) -> dict[str, Any]:
+    """The GRU peer, trained on the same stored logs and replayed on the same held-out drives;
+    a reason instead when torch (optional extra) is absent."""
+    try:
+        from shopfloor.control.neural import NeuralCabinSimulator
+
+        t0 = time.perf_counter()
+        model = NeuralCabinSimulator().fit(log[list(LOG_COLUMNS)])
+        fit_s = time.perf_counter() - t0
+    except ImportError as exc:
+        return {"skipped": f"torch not installed: {exc}"}
+    replay = model.simulate_log(held)
+    return {
+        **accuracy(replay),
+        "runs": _per_run(replay),
+        "fit_s": round(fit_s, 1),
+        "params": model.get_params(),
+    }
+
+
+def _per_run(replay: pd.DataFrame) -> list[dict[str, Any]]:
+    per_run = []
+    for run, g in replay.groupby("run", sort=False):
+        err = g["cabin_pred"] - g["cabin_true"]
+        per_run.append(
+            {
+                "run": run,
+                "cabin_rmse_k": float(np.sqrt(np.mean(err**2))),
+                "energy_error_pct": _saving(g["power_true"].sum(), g["power_pred"].sum()) * -1.0,
+            }
+        )
+    return per_run
+
+
+def learn(vehicle: str, work: Path) -> tuple[CabinSimulator, dict[str, Any], pd.DataFrame]:
     t0 = time.perf_counter()
     paths = record_logs(vehicle, work / vehicle)
     t1 = time.perf_counter()
@@ -119,7 +153,7 @@ def learn(vehicle: str, work: Path) -> tuple[CabinSimulator, dict[str, Any]]:
     t2 = time.perf_counter()
     sim = CabinSimulator().fit(log[list(LOG_COLUMNS)])
     t3 = time.perf_counter()
-    return sim, {
+    info = {
         "log_runs": len(ids),
         "log_rows": len(log),
         "ambient_range_c": list(sim.ambient_range_),
@@ -128,6 +162,7 @@ def learn(vehicle: str, work: Path) -> tuple[CabinSimulator, dict[str, Any]]:
         "import_s": round(t2 - t1, 1),
         "fit_s": round(t3 - t2, 1),
     }
+    return sim, info, log
 
 
 def cell(
@@ -199,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             saved["surrogate_accuracy"],
             saved["wall_s"],
             args.quick,
+            saved.get("neural_surrogate_accuracy", {}),
         )
     vehicles = VEHICLES[:1] if args.quick else VEHICLES
     cycles = CYCLES[:1] if args.quick else CYCLES
@@ -208,10 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     cells: list[dict[str, Any]] = []
     learning: dict[str, Any] = {}
     acc_rows: dict[str, Any] = {}
+    neural: dict[str, Any] = {}
+    logs: dict[str, pd.DataFrame] = {}
     warnings.simplefilter("ignore", ExtrapolationWarning)  # MPC notes it per cell instead
     with tempfile.TemporaryDirectory() as tmp:
         for vehicle in vehicles:
-            sim, info = learn(vehicle, Path(tmp))
+            sim, info, logs[vehicle] = learn(vehicle, Path(tmp))
             learning[vehicle] = info
             print(f"{vehicle}: learned from {info}", file=sys.stderr, flush=True)
             plant = CabinPlant(vehicle, step_s=sim.step_s)
@@ -234,22 +272,14 @@ def main(argv: list[str] | None = None) -> int:
                         file=sys.stderr,
                         flush=True,
                     )
-            replay = sim.simulate_log(pd.concat(held, ignore_index=True))
+            held_log = pd.concat(held, ignore_index=True)
+            replay = sim.simulate_log(held_log)
             acc = accuracy(replay)
-            per_run = []
-            for run, g in replay.groupby("run", sort=False):
-                err = g["cabin_pred"] - g["cabin_true"]
-                per_run.append(
-                    {
-                        "run": run,
-                        "cabin_rmse_k": float(np.sqrt(np.mean(err**2))),
-                        "energy_error_pct": _saving(g["power_true"].sum(), g["power_pred"].sum())
-                        * -1.0,
-                    }
-                )
-            acc_rows[vehicle] = {**acc, "runs": per_run}
+            neural[vehicle] = neural_accuracy(logs[vehicle], held_log)
+            print(f"{vehicle}: neural {neural[vehicle]}", file=sys.stderr, flush=True)
+            acc_rows[vehicle] = {**acc, "runs": _per_run(replay)}
     elapsed = time.perf_counter() - started
-    return write_results(cells, learning, acc_rows, elapsed, args.quick)
+    return write_results(cells, learning, acc_rows, elapsed, args.quick, neural)
 
 
 def write_results(
@@ -258,6 +288,7 @@ def write_results(
     acc_rows: dict[str, Any],
     elapsed: float,
     quick: bool,
+    neural: dict[str, Any],
 ) -> int:
     """Headline, summary, JSON, markdown and trade-off plot from the measured cells."""
     for c in cells:  # derived, so a re-summary applies the current definition
@@ -290,6 +321,8 @@ def write_results(
             "surrogate_energy_error_pct_worst": round(
                 max(a["energy_error_pct_worst"] for a in acc_rows.values()), 2
             ),
+            "neural_surrogate_cabin_rmse_k": _mean_of(neural, "cabin_rmse_k", 3),
+            "neural_surrogate_energy_error_pct": _mean_of(neural, "energy_error_pct_mean_abs", 2),
             "mpc_margin_k": MARGIN,
             "same_figures_at_other_margins": {
                 str(m): control_figures(cells, m) for m in CURVE_MARGINS
@@ -299,6 +332,7 @@ def write_results(
         },
         "learning": learning,
         "surrogate_accuracy": acc_rows,
+        "neural_surrogate_accuracy": neural,
         "cells": cells,
         "machine": {
             "python": platform.python_version(),
@@ -314,6 +348,11 @@ def write_results(
     _plot(cells, RESULTS / f"{name}_tradeoff.png")
     print(json.dumps(headline, indent=1))
     return 0
+
+
+def _mean_of(rows: dict[str, Any], key: str, digits: int) -> float | None:
+    vals = [r[key] for r in rows.values() if key in r]
+    return round(float(np.mean(vals)), digits) if vals else None
 
 
 def _markdown(result: dict[str, Any]) -> str:
@@ -349,6 +388,16 @@ def _markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"- {veh}: cabin RMSE {a['cabin_rmse_k']:.3f} K; HVAC energy error mean |.| "
             f"{a['energy_error_pct_mean_abs']:.2f} %, worst {a['energy_error_pct_worst']:.2f} %"
+        )
+    lines += ["", "## Neural sequence model (GRU), same logs, same held-out drives", ""]
+    for veh, a in result.get("neural_surrogate_accuracy", {}).items():
+        if "skipped" in a:
+            lines.append(f"- {veh}: skipped ({a['skipped']})")
+            continue
+        lines.append(
+            f"- {veh}: cabin RMSE {a['cabin_rmse_k']:.3f} K; HVAC energy error mean |.| "
+            f"{a['energy_error_pct_mean_abs']:.2f} %, worst {a['energy_error_pct_worst']:.2f} %; "
+            f"fit {a['fit_s']} s"
         )
     return "\n".join(lines) + "\n"
 

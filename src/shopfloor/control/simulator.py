@@ -513,32 +513,38 @@ class CabinSimulator(Predictor):
         ``power_pred`` (mean W over the interval).
         """
         self._check_fitted()
-        check_log(log)
-        values = log[list(LOG_COLUMNS)].to_numpy(dtype=float)
-        names = log["run"].to_numpy() if "run" in log.columns else None
-        bounds = [*run_starts(values[:, 0]).tolist(), len(values)]
-        out = []
-        for k, (a, b) in enumerate(itertools.pairwise(bounds)):
-            cab_rows, power, s = self._replay(values[a:b])
-            if not s:
-                continue
-            n = len(s["power"])
-            knots = np.arange(1, n + 1) * self.step_s
-            cab_pred = cab_rows[knots]
-            out.append(
-                pd.DataFrame(
-                    {
-                        "run": names[a] if names is not None else k,
-                        "cabin_true": s["cabin_next"],
-                        "cabin_pred": cab_pred,
-                        "power_true": s["power"],
-                        "power_pred": power[:n],
-                    }
-                )
+        return replay_table(self, log)
+
+
+def replay_table(model: Any, log: pd.DataFrame) -> pd.DataFrame:
+    """Per-interval open-loop replay table of ``log`` (see :meth:`CabinSimulator.simulate_log`)
+    for any simulator with a ``step_s`` and a ``_replay(drive_rows)`` returning (per-row cabin,
+    per-interval power, interval table)."""
+    check_log(log)
+    values = log[list(LOG_COLUMNS)].to_numpy(dtype=float)
+    names = log["run"].to_numpy() if "run" in log.columns else None
+    bounds = [*run_starts(values[:, 0]).tolist(), len(values)]
+    out = []
+    for k, (a, b) in enumerate(itertools.pairwise(bounds)):
+        cab_rows, power, s = model._replay(values[a:b])
+        if not s:
+            continue
+        n = len(s["power"])
+        knots = np.arange(1, n + 1) * model.step_s
+        out.append(
+            pd.DataFrame(
+                {
+                    "run": names[a] if names is not None else k,
+                    "cabin_true": s["cabin_next"],
+                    "cabin_pred": cab_rows[knots],
+                    "power_true": s["power"],
+                    "power_pred": power[:n],
+                }
             )
-        if not out:
-            raise InputError(f"log has no drive longer than two {self.step_s}-s intervals")
-        return pd.concat(out, ignore_index=True)
+        )
+    if not out:
+        raise InputError(f"log has no drive longer than two {model.step_s}-s intervals")
+    return pd.concat(out, ignore_index=True)
 
 
 def accuracy(replay: pd.DataFrame) -> dict[str, float]:
