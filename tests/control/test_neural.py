@@ -17,7 +17,7 @@ from shopfloor.core.errors import InputError, NotFittedError
 
 pytest.importorskip("torch", reason="PyTorch not installed (optional extra shopfloor[torch])")
 
-from shopfloor.control.neural import NeuralCabinSimulator  # noqa: E402
+from shopfloor.control.neural import NeuralCabinSimulator
 
 
 @pytest.fixture(scope="module")
