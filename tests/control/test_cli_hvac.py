@@ -35,6 +35,15 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     doc = json.loads(result.stdout.splitlines()[-1])
     assert doc["ambient_range_c"] == [20.0, 40.0]
     assert Path(doc["model"]).is_file()
+    assert doc["version"] == 1
+    from shopfloor.core.store import Store
+
+    with Store.open(root / "home") as store:
+        (entry,) = [m for m in store.models() if m["id"] == doc["model_id"]]
+        assert entry["name"] == "hvac-simulator/bolt"
+        assert "6 stored recordings" in entry["training_data"]
+        assert entry["metrics"]["ambient_min_c"] == 20.0
+        assert store.load_model(doc["model_id"], trusted=True).ambient_range_ == (20.0, 40.0)
     return root / "home"
 
 
@@ -57,9 +66,19 @@ def test_optimize_saves_controller_and_says_it_extrapolates(home: Path) -> None:
     )
     assert result.exit_code in (0, 1), result.output
     assert "outside logged 20.0..40.0 °C: extrapolating" in result.output
-    spec = json.loads((home / "models" / "hvac-bolt-mpc.json").read_text())
-    assert spec["margin_k"] == 0.1
-    assert len(spec["simulator_sha256"]) == 64
+    assert "registered hvac-mpc/bolt version 1" in result.output
+    from shopfloor.control.policy_model import MPCPolicy
+    from shopfloor.core.store import Store
+
+    with Store.open(home) as store:
+        (entry,) = [m for m in store.models() if m["name"] == "hvac-mpc/bolt"]
+        (sim,) = [m for m in store.models() if m["name"] == "hvac-simulator/bolt"]
+        assert sim["id"] in entry["training_data"]
+        assert entry["metrics"]["margin_k"] == 0.05
+        policy = store.load_model(entry["id"], trusted=True)
+    assert isinstance(policy, MPCPolicy)
+    assert policy.margin_k == 0.05
+    assert policy.simulator_.ambient_range_ == (20.0, 40.0)
 
 
 @pytest.mark.parametrize(

@@ -152,3 +152,37 @@ def test_mpc_says_when_it_extrapolates(warm_sim: CabinSimulator) -> None:
     mpc = SamplingMPC(warm_sim, ComfortSpec())
     run_episode(CabinPlant("bolt", step_s=30), mpc, "hwfet", 5.0, lookahead_s=240)
     assert any("outside logged 15.0..40.0 °C: extrapolating" in n for n in mpc.notes)
+
+
+# --- observer, pack window, controller model -------------------------------------------------
+def test_observer_is_a_leaky_mean_of_the_setpoint_error() -> None:
+    from shopfloor.control.simulator import observer, observer_gain
+
+    a = observer_gain(30)
+    z = observer(np.full(200, 22.0), np.full(200, 21.0), 30)
+    assert z[0] == pytest.approx(1.0 - a)  # first interval: (1 - a) x error
+    assert z[-1] == pytest.approx(1.0, abs=1e-3)  # a steady 1 K error: the state reaches 1 K
+
+
+def test_pack_outside_kh_known_answer() -> None:
+    from shopfloor.control.mpc import pack_outside_kh
+    from shopfloor.control.plant import Episode
+
+    ep = Episode(log={"battery_temp": np.array([5.0, 7.0, 20.0, 38.0])})
+    assert pack_outside_kh(ep, (7.0, 37.0)) == pytest.approx(3.0 / 3600.0)
+
+
+def test_mpc_policy_replays_a_log_and_keeps_a_given_simulator() -> None:
+    from shopfloor.control.policy_model import MPCPolicy
+
+    log = rc_cabin_log(0.0, 0, n=600)[list(LOG_COLUMNS)]
+    sim = CabinSimulator(n_estimators=10).fit(log)
+    policy = MPCPolicy(simulator=sim, horizon_steps=2).fit(log)
+    assert policy.simulator_.rc_cabin_.tolist() == sim.rc_cabin_.tolist()
+    setpoints = policy.predict(log)
+    assert setpoints.shape == (len(log),)
+    # warm-up at the stock setpoint until the cabin reaches the band, then candidates only
+    assert setpoints[0] == 22.0
+    assert np.all((setpoints >= 19.0) & (setpoints <= 25.0))
+    with pytest.raises(InputError, match="infeasible comfort band"):
+        MPCPolicy(simulator=sim, margin_k=1.0).fit(log)

@@ -80,3 +80,19 @@ def test_bad_cycle_and_ambient_profile_are_clear_errors() -> None:
     plant.reset("hwfet", 10.0)
     with pytest.raises(InputError, match="setpoint must be a finite"):
         plant.step(Command(float("nan")))
+
+
+def test_pack_cap_and_gain_scale_reach_the_vehicle() -> None:
+    plant = CabinPlant("bolt", step_s=60)
+    assert plant.pack_window_c == (7.0, 37.0)
+    plant.reset("udds", -10.0)
+    plant.step(Command(22.0), seconds=300)
+    full = plant.episode.hvac_battery_power.copy()
+    plant.reset("udds", -10.0)
+    plant.step(Command(22.0, pack_cap_w=1000.0), seconds=300)
+    capped = plant.episode.hvac_battery_power
+    assert full.max() > 4000.0
+    assert capped.max() <= 1000.0 + 1e-6
+    plant.reset("udds", -10.0)
+    with pytest.raises(InputError, match="gain_scale must be a positive number"):
+        plant.step(Command(22.0, gain_scale=0.0))

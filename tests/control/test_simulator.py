@@ -47,7 +47,7 @@ def test_open_loop_accuracy_on_held_out_ambients(fitted: CabinSimulator) -> None
 
 def test_rollout_orders_setpoints_physically(fitted: CabinSimulator) -> None:
     cabin, power = fitted.rollout(
-        20.0, 5.0, 2000.0, np.array([[20.0] * 6, [23.0] * 6]), np.full(6, 5.0), np.full(6, 10.0)
+        20.0, 5.0, 0.0, np.array([[20.0] * 6, [23.0] * 6]), np.full(6, 5.0), np.full(6, 10.0)
     )
     assert cabin.shape == power.shape == (2, 6)
     assert cabin[1, -1] > cabin[0, -1] + 1.0  # a higher heating setpoint ends warmer

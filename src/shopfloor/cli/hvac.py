@@ -2,10 +2,12 @@
 simulator, on the NREL FASTSim 3 plant (optional extra ``shopfloor[hvac]``).
 
 - ``learn`` records operating logs of the stock controller (with setpoint excitation), imports
-  them into the store like a plant's export and learns the simulator from the stored logs; the
-  model is saved under the data directory's ``models/``.
-- ``optimize`` builds the MPC controller on the saved simulator, checks it on one drive against
-  stock, and saves its settings (with the simulator's sha256) beside the model.
+  them into the store like a plant's export, learns the simulator from the stored logs and
+  registers it in the store's model registry (``hvac-simulator/<vehicle>``, with version,
+  training-data description and metrics).
+- ``optimize`` builds the MPC controller on the newest registered simulator, checks it on one
+  drive against stock, and registers the controller (``hvac-mpc/<vehicle>``: settings and
+  simulator in one model file) with the check drive's figures.
 - ``evaluate`` drives stock, the band-edge rule and the MPC side by side and writes a PNG.
 """
 
@@ -57,19 +59,40 @@ def _model_path(home: Path, vehicle: str) -> Path:
     return home / "models" / f"hvac-{safe}-simulator.sfmodel"
 
 
-def _load_simulator(home: Path, vehicle: str) -> Any:
-    from shopfloor.core import persistence
-    from shopfloor.core.errors import InputError
+def _registry_name(kind: str, vehicle: str) -> str:
+    stem = _model_path(Path("."), vehicle).stem  # hvac-<vehicle>-simulator
+    return f"hvac-{kind}/{stem.removeprefix('hvac-').removesuffix('-simulator')}"
 
-    path = _model_path(home, vehicle)
-    if not path.is_file():
-        raise InputError(
-            f"no learned simulator for vehicle {vehicle!r}: run 'shopfloor hvac learn "
-            f"--vehicle {vehicle}' first",
-            source=path,
-        )
-    # Written by 'hvac learn' into this data directory: trusted by construction.
-    return persistence.load(path, trusted=True), path
+
+def _newest(store: Any, name: str) -> tuple[str | None, int]:
+    """The newest registered model id under ``name`` and how many versions it has."""
+    rows = [m for m in store.models() if m["name"] == name]
+    return (rows[-1]["id"] if rows else None), len(rows)
+
+
+def _register(store: Any, path: Path, name: str, **kwargs: Any) -> tuple[str, int]:
+    """Register ``path`` under ``name``; returns (model id, its version: 1 for the first model
+    registered under the name). Registering an identical file again returns its first entry."""
+    model_id = store.register_model(path, name=name, **kwargs)
+    ids = [m["id"] for m in store.models() if m["name"] == name]
+    return model_id, ids.index(model_id) + 1 if model_id in ids else len(ids)
+
+
+def _load_simulator(home: Path, vehicle: str) -> Any:
+    from shopfloor.core.errors import InputError
+    from shopfloor.core.store import Store
+
+    name = _registry_name("simulator", vehicle)
+    with Store.open(home) as store:
+        model_id, _ = _newest(store, name)
+        if model_id is None:
+            raise InputError(
+                f"no learned simulator for vehicle {vehicle!r}: run 'shopfloor hvac learn "
+                f"--vehicle {vehicle}' first",
+                source=home,
+            )
+        # Registered by 'hvac learn' into this data directory; the registry checks its hash.
+        return store.load_model(model_id, trusted=True), store.model_path(model_id), model_id
 
 
 @app.command("learn")
@@ -123,10 +146,32 @@ def learn(
                 start=None, end=None, n_rows=len(log), source=f"{len(ids)} stored recordings"
             ),
         )
+        lo, hi = sim.ambient_range_
+        with Store.open(settings.home) as store:
+            model_id, version = _register(
+                store,
+                path,
+                _registry_name("simulator", vehicle),
+                created_by="shopfloor hvac learn",
+                training_data=(
+                    f"{len(ids)} stored recordings ({', '.join(ids[:3])}"
+                    f"{', ...' if len(ids) > 3 else ''}), {len(log)} rows at 1 Hz, ambient "
+                    f"{lo:.1f}..{hi:.1f} °C, vehicle {vehicle}"
+                ),
+                metrics={
+                    "train_open_loop_cabin_rmse_k": fit_acc["cabin_rmse_k"],
+                    "train_energy_error_pct_mean_abs": fit_acc["energy_error_pct_mean_abs"],
+                    "ambient_min_c": lo,
+                    "ambient_max_c": hi,
+                    "rows": float(len(log)),
+                },
+            )
         result = {
             "ok": True,
             "vehicle": vehicle,
             "model": str(path),
+            "model_id": model_id,
+            "version": version,
             "sha256": record.sha256,
             "recordings": ids,
             "rows": len(log),
@@ -138,7 +183,8 @@ def learn(
             f"learned from {len(ids)} stored drives ({len(log)} rows, ambient "
             f"{sim.ambient_range_[0]:.0f}..{sim.ambient_range_[1]:.0f} °C); open loop on the "
             f"training drives: cabin RMSE {fit_acc['cabin_rmse_k']:.2f} K, HVAC energy error "
-            f"{fit_acc['energy_error_pct_mean_abs']:.1f} %\nsaved {path}"
+            f"{fit_acc['energy_error_pct_mean_abs']:.1f} %\nregistered "
+            f"{_registry_name('simulator', vehicle)} version {version} as model {model_id}"
         )
 
 
@@ -162,7 +208,7 @@ def _drive(
 
     comfort = ComfortSpec(setpoint, band)
     load_cycle(cycle, ambient)  # bad cycle fails before the model is read
-    sim, model_path = _load_simulator(home, vehicle)
+    sim, model_path, model_id = _load_simulator(home, vehicle)
     mpc = SamplingMPC(sim, comfort, margin_k=margin)
     plant = CabinPlant(vehicle, step_s=sim.step_s)
     stock_ep, allowance = stock_allowance(plant, cycle, ambient, comfort)
@@ -183,6 +229,8 @@ def _drive(
         "scores": scores,
         "allowance_s": allowance,
         "model": model_path,
+        "model_id": model_id,
+        "simulator": sim,
         "notes": sorted(set(mpc.notes)),
     }
 
@@ -212,7 +260,7 @@ def optimize(
     ambient: AmbientOption = -10.0,
     setpoint: SetpointOption = 22.0,
     band: BandOption = 1.0,
-    margin: MarginOption = 0.1,
+    margin: MarginOption = 0.05,
     home: HomeOption = None,
     json_out: JsonOption = False,
     debug: DebugOption = False,
@@ -222,24 +270,55 @@ def optimize(
     Exit 1 when the MPC was less comfortable than stock on the check drive.
     """
     with command(json_out, debug) as out:
-        import hashlib
-        import json
+        import pandas as pd
+
+        from shopfloor.control.policy_model import MPCPolicy
+        from shopfloor.control.simulator import LOG_COLUMNS
+        from shopfloor.core import persistence
+        from shopfloor.core.store import Store
 
         settings = settings_for(home)
         with out.status("Driving stock and MPC on FASTSim"):
             r = _drive(vehicle, cycle, ambient, setpoint, band, margin, settings.home, False)
         for note in r["notes"]:
             out.note(f"note: {note}")
-        spec_path = r["model"].with_name(r["model"].name.replace("-simulator.sfmodel", "-mpc.json"))
-        spec = {
-            "controller": "shopfloor.control.mpc.SamplingMPC",
-            "simulator": str(r["model"]),
-            "simulator_sha256": hashlib.sha256(r["model"].read_bytes()).hexdigest(),
-            "comfort": {"setpoint_c": setpoint, "band_k": band},
-            "margin_k": margin,
-            "horizon_steps": r["mpc"].horizon_steps,
-        }
-        spec_path.write_text(json.dumps(spec, indent=1))
+        check_log = pd.DataFrame(r["runs"]["stock"].log)
+        check_log.insert(0, "time_s", range(len(check_log)))
+        policy = MPCPolicy(
+            simulator=r["simulator"],
+            setpoint_c=setpoint,
+            band_k=band,
+            margin_k=margin,
+            horizon_steps=r["mpc"].horizon_steps,
+        ).fit(check_log[list(LOG_COLUMNS)].astype(float))
+        spec_path = _model_path(settings.home, vehicle).with_name(
+            _model_path(settings.home, vehicle).name.replace("-simulator", "-mpc")
+        )
+        persistence.save(
+            policy,
+            spec_path,
+            training_window=persistence.TrainingWindow(
+                start=None, end=None, n_rows=len(check_log), source=f"simulator {r['model_id']}"
+            ),
+        )
+        mpc_s, stock_s = r["scores"]["shopfloor MPC"], r["scores"]["stock"]
+        with Store.open(settings.home) as store:
+            model_id, version = _register(
+                store,
+                spec_path,
+                _registry_name("mpc", vehicle),
+                created_by="shopfloor hvac optimize",
+                training_data=(
+                    f"plans on registered simulator {r['model_id']}; checked on FASTSim "
+                    f"{vehicle} {cycle} at {ambient:+.1f} °C against stock"
+                ),
+                metrics={
+                    "margin_k": margin,
+                    "check_hvac_saving_pct": mpc_s["hvac_saving_pct"],
+                    "check_discomfort_kh": mpc_s["discomfort_kh"],
+                    "check_stock_discomfort_kh": stock_s["discomfort_kh"],
+                },
+            )
         worse = (
             r["scores"]["shopfloor MPC"]["discomfort_kh"] > r["scores"]["stock"]["discomfort_kh"]
         )
@@ -247,13 +326,18 @@ def optimize(
             {
                 "ok": True,
                 "controller": str(spec_path),
+                "model_id": model_id,
+                "version": version,
+                "simulator_model_id": r["model_id"],
                 "scores": r["scores"],
                 "notes": r["notes"],
                 "less_comfortable_than_stock": worse,
             }
         )
         out.print(_table(r["scores"]))
-        out.print(f"controller saved: {spec_path}")
+        out.print(
+            f"registered {_registry_name('mpc', vehicle)} version {version} as model {model_id}"
+        )
         if worse:
             out.note("finding: the MPC was less comfortable than stock on this drive")
             out.exit(ExitCode.FINDING)
@@ -266,7 +350,7 @@ def evaluate(
     ambient: AmbientOption = -10.0,
     setpoint: SetpointOption = 22.0,
     band: BandOption = 1.0,
-    margin: MarginOption = 0.1,
+    margin: MarginOption = 0.05,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write a PNG comparing the controllers.")
     ] = None,

@@ -26,7 +26,7 @@ import numpy as np
 from shopfloor.control.comfort import ComfortSpec, comfort_metrics, warmup_s
 from shopfloor.control.plant import CabinPlant, Command, Episode, FloatArray
 from shopfloor.control.policies import FixedSetpoint, hvac_energy_wh, run_episode
-from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning
+from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning, observer_gain
 
 
 @dataclass
@@ -69,7 +69,7 @@ class SamplingMPC:
     def reset(self) -> None:
         """Forget the previous run."""
         self._warm = False
-        self._prev_power = 0.0
+        self._z = 0.0
         self.notes = []
         self._warned = False
 
@@ -81,11 +81,10 @@ class SamplingMPC:
 
     def act(self, obs: dict[str, float], future: dict[str, FloatArray]) -> Command:
         spec = self.comfort
-        self._prev_power = obs["hvac_power"]
         if not self._warm and spec.low <= obs["cabin_temp"] <= spec.high:
             self._warm = True
         if not self._warm:
-            return Command(spec.setpoint_c)
+            return self._commit(Command(spec.setpoint_c), obs)
         step = self.simulator.step_s
         amb = _per_step(future["ambient_temp"], step, self.horizon_steps, obs["ambient_temp"])
         spd = _per_step(future["speed"], step, self.horizon_steps, obs["speed"])
@@ -101,7 +100,7 @@ class SamplingMPC:
             cabin, power = self.simulator.rollout(
                 obs["cabin_temp"],
                 obs["battery_temp"],
-                self._prev_power,
+                self._z,
                 np.repeat(cands[:, None], self.horizon_steps, axis=1),
                 amb,
                 spd,
@@ -109,7 +108,14 @@ class SamplingMPC:
         choice, note = choose(cands, cabin, power, spec, self.margin_k)
         if note:
             self.notes.append(note)
-        return Command(choice)
+        return self._commit(Command(choice), obs)
+
+    def _commit(self, command: Command, obs: dict[str, float]) -> Command:
+        """Advance the simulator's observer state (the stock PID's integral, as the simulator
+        learned it from logs) by the command now sent."""
+        a = observer_gain(self.simulator.step_s)
+        self._z = a * self._z + (1.0 - a) * (command.setpoint_c - obs["cabin_temp"])
+        return command
 
 
 def choose(
@@ -195,6 +201,7 @@ class OracleResult:
     power_cap_w: float | None
     score: dict[str, float]
     tried: int
+    gain_scale: float = 1.0
 
 
 def oracle_search(
@@ -207,9 +214,11 @@ def oracle_search(
     *,
     setpoints_c: FloatArray | None = None,
     caps_w: tuple[float | None, ...] = (None, 3000.0),
+    gains: tuple[float, ...] = (1.0, 0.5, 2.0),
 ) -> OracleResult:
-    """Cheapest (setpoint, cabin power cap) held for the whole run on the plant itself whose
-    discomfort is no worse than stock's."""
+    """Cheapest (setpoint, cabin power cap, cabin PID gain scale) held for the whole run on the
+    plant itself, or FASTSim-previewed receding-horizon setpoints, whose discomfort is no worse
+    than stock's."""
     grid = (
         np.arange(comfort.setpoint_c - 2.0, comfort.setpoint_c + 2.0 + 1e-9, 0.25)
         if setpoints_c is None
@@ -217,15 +226,16 @@ def oracle_search(
     )
     best: OracleResult | None = None
     tried = 0
-    for cap in caps_w:
-        for sp in grid:
-            ep = run_episode(plant, FixedSetpoint(float(sp), cap), cycle, ambient_c)
-            s = score(ep, comfort, allowance_s)
-            tried += 1
-            if s["discomfort_kh"] > stock_discomfort_kh + 1e-9:
-                continue
-            if best is None or s["hvac_wh"] < best.score["hvac_wh"]:
-                best = OracleResult(float(sp), cap, s, 0)
+    for gain in gains:
+        for cap in caps_w:
+            for sp in grid:
+                policy = FixedSetpoint(float(sp), cap, gain_scale=gain)
+                s = score(run_episode(plant, policy, cycle, ambient_c), comfort, allowance_s)
+                tried += 1
+                if s["discomfort_kh"] > stock_discomfort_kh + 1e-9:
+                    continue
+                if best is None or s["hvac_wh"] < best.score["hvac_wh"]:
+                    best = OracleResult(float(sp), cap, s, 0, gain)
     ep = run_episode(plant, PlantMPC(plant, comfort), cycle, ambient_c, lookahead_s=0)
     s = score(ep, comfort, allowance_s)
     tried += 1
@@ -252,3 +262,40 @@ def stock_allowance(plant: CabinPlant, cycle: str, ambient_c: float, comfort: Co
     if allowance >= len(ep.log["cabin_temp"]):
         allowance = 0.0
     return ep, allowance
+
+
+def pack_outside_kh(episode: Episode, window_c: tuple[float, float]) -> float:
+    """Pack temperature outside ``window_c`` (°C), integrated over the run, K·h."""
+    bat = np.asarray(episode.log["battery_temp"], dtype=float)
+    lo, hi = window_c
+    return float((np.clip(lo - bat, 0, None) + np.clip(bat - hi, 0, None)).sum() / 3600.0)
+
+
+def pack_loop_search(
+    plant: CabinPlant,
+    cycle: str,
+    ambient_c: float,
+    comfort: ComfortSpec,
+    allowance_s: float,
+    stock: Episode,
+    caps_w: tuple[float, ...] = (1000.0, 2500.0),
+) -> dict[str, Any]:
+    """What commanding the battery loop (its power cap, stock cabin control) can save on the
+    plant while the pack stays no longer or further outside the window the stock loop keeps
+    (K·h outside no more than stock's) and the cabin no less comfortable: the best cap and the
+    saving, reported apart from the headline."""
+    window = plant.pack_window_c
+    base = score(stock, comfort, allowance_s)
+    base_kh = pack_outside_kh(stock, window)
+    rows = []
+    best: dict[str, Any] = {"pack_cap_w": None, "hvac_wh": base["hvac_wh"], "saving_pct": 0.0}
+    for cap in caps_w:
+        ep = run_episode(plant, FixedSetpoint(comfort.setpoint_c, pack_cap_w=cap), cycle, ambient_c)
+        s = score(ep, comfort, allowance_s)
+        kh = pack_outside_kh(ep, window)
+        saving = 100.0 * (1.0 - s["hvac_wh"] / base["hvac_wh"]) if base["hvac_wh"] > 0 else 0.0
+        ok = kh <= base_kh + 1e-9 and s["discomfort_kh"] <= base["discomfort_kh"] + 1e-9
+        rows.append({"pack_cap_w": cap, "saving_pct": saving, "pack_outside_kh": kh, "ok": ok})
+        if ok and s["hvac_wh"] < best["hvac_wh"]:
+            best = {"pack_cap_w": cap, "hvac_wh": s["hvac_wh"], "saving_pct": saving}
+    return {"window_c": list(window), "stock_pack_outside_kh": base_kh, "best": best, "tried": rows}

@@ -168,10 +168,14 @@ def _slice_cycle(cycle: dict[str, Any], start: int, stop: int) -> dict[str, Any]
 
 @dataclass
 class Command:
-    """One control command: cabin setpoint (°C) and optional cabin HVAC electric power cap (W)."""
+    """One control command: cabin setpoint (°C), optional cabin HVAC electric power cap (W),
+    optional battery-loop electric power cap (W), and a scale on the vehicle's cabin PID gains
+    (proportional and integral together; 1 = as shipped, only the oracle changes it)."""
 
     setpoint_c: float
     power_cap_w: float | None = None
+    pack_cap_w: float | None = None
+    gain_scale: float = 1.0
 
 
 @dataclass
@@ -277,12 +281,7 @@ class CabinPlant:
             raise InputError(f"setpoint must be a finite °C value, got {command.setpoint_c!r}")
         span = self.step_s if seconds is None else int(seconds)
         stop = min(self._i + span, self.n - 1)
-        hvac = self._veh["hvac"][_HVAC]
-        hvac["te_set_cab_kelvin"] = float(command.setpoint_c) + KELVIN
-        cap = self._veh0["hvac"][_HVAC]["pwr_aux_for_hvac_cab_max_watts"]
-        if command.power_cap_w is not None:
-            cap = min(cap, max(0.0, float(command.power_cap_w)))
-        hvac["pwr_aux_for_hvac_cab_max_watts"] = cap
+        self._apply(self._veh["hvac"][_HVAC], command)
         fs = self._fastsim
         sim = fs.SimDrive(
             fs.Vehicle.from_dict(self._veh),
@@ -295,6 +294,22 @@ class CabinPlant:
         self._i = stop
         return self._last_obs, self.done
 
+    def _apply(self, hvac: dict[str, Any], command: Command) -> None:
+        """Write ``command`` into the vehicle's HVAC section (caps only ever lower the shipped
+        limits)."""
+        if not (np.isfinite(command.gain_scale) and command.gain_scale > 0):
+            raise InputError(f"gain_scale must be a positive number, got {command.gain_scale!r}")
+        shipped = self._veh0["hvac"][_HVAC]
+        hvac["te_set_cab_kelvin"] = float(command.setpoint_c) + KELVIN
+        for key, cap in (
+            ("pwr_aux_for_hvac_cab_max_watts", command.power_cap_w),
+            ("pwr_aux_for_hvac_res_max_watts", command.pack_cap_w),
+        ):
+            limit = shipped[key]
+            hvac[key] = limit if cap is None else min(limit, max(0.0, float(cap)))
+        for key in ("p_cabin_watts_per_kelvin", "i_cabin"):
+            hvac[key] = shipped[key] * float(command.gain_scale)
+
     def preview(self, command: Command, seconds: int) -> tuple[FloatArray, FloatArray]:
         """Run ``command`` for ``seconds`` from the current state without committing: the cabin
         temperature (°C) and HVAC electric power (W) per second. Only the oracle uses this."""
@@ -302,8 +317,7 @@ class CabinPlant:
         if stop <= self._i:
             return np.zeros(0), np.zeros(0)
         veh = _deepcopy(self._veh)
-        hvac = veh["hvac"][_HVAC]
-        hvac["te_set_cab_kelvin"] = float(command.setpoint_c) + KELVIN
+        self._apply(veh["hvac"][_HVAC], command)
         fs = self._fastsim
         sim = fs.SimDrive(
             fs.Vehicle.from_dict(veh), fs.Cycle.from_dict(_slice_cycle(self._cycle, self._i, stop))
@@ -383,6 +397,15 @@ class CabinPlant:
         self._last_obs = obs
 
     # ---------------------------------------------------------------- scoring helpers
+    @property
+    def pack_window_c(self) -> tuple[float, float]:
+        """The pack temperature window the stock battery loop keeps (°C: its setpoint ± its
+        deadband). Scoring only: no controller or learner reads it."""
+        h = self._veh0["hvac"][_HVAC]
+        centre = float(h["te_set_res_kelvin"]) - KELVIN
+        band = float(h["te_deadband_res_kelvin"])
+        return centre - band, centre + band
+
     @property
     def usable_energy_j(self) -> float:
         """Usable battery energy, J (capacity x SOC window): the benchmark's range scale."""

@@ -28,17 +28,20 @@ class Controller(Protocol):
 @dataclass
 class FixedSetpoint:
     """The stock controller: the vehicle's own PID at a fixed setpoint (°C), optionally with a
-    cabin HVAC power cap (W)."""
+    cabin HVAC power cap (W), a battery-loop power cap (W) or scaled cabin PID gains (the
+    oracle's levers; see :class:`~shopfloor.control.plant.Command`)."""
 
     setpoint_c: float = 22.0
     power_cap_w: float | None = None
+    pack_cap_w: float | None = None
+    gain_scale: float = 1.0
     constant: bool = True
 
     def reset(self) -> None:
         """Nothing to forget."""
 
     def act(self, obs: dict[str, float], future: dict[str, FloatArray]) -> Command:
-        return Command(self.setpoint_c, self.power_cap_w)
+        return Command(self.setpoint_c, self.power_cap_w, self.pack_cap_w, self.gain_scale)
 
 
 @dataclass

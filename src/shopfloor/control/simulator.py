@@ -1,16 +1,25 @@
 """The AI simulator: a cabin-HVAC dynamics model learned from operating logs alone.
 
-Grey-box: each control interval of ``step_s`` seconds, a linear RC thermal model (cabin and
-battery exchange heat with ambient and each other; HVAC power heats or cools them) predicts the
-temperature change, and gradient-boosted trees learn what the RC model misses from the same
-logged quantities. The HVAC electric power the car draws in response to a setpoint (the
-vehicle's own controller with its deadband, droop, integral state and power limits) is learned by
-trees from the setpoint error, the ambient, the pack temperature and the power of the previous
-interval, which stands in for the controller's hidden integral state.
+Grey-box, per control interval of ``step_s`` seconds:
 
-Inputs are only what a car's logger records (:data:`shopfloor.control.plant.CHANNELS`) plus the
-setpoint command. The model knows the ambient range it was trained on and warns with
-:class:`ExtrapolationWarning` when asked to simulate outside it.
+* **Cabin**: a linear RC model (heat exchange with ambient, with the pack, and the cabin HVAC
+  power heating or cooling) plus gradient-boosted trees for what it misses.
+* **Pack**: a passive RC model (exchange with ambient and cabin, driving losses) learned where
+  the pack loop is off, so that the logged pack temperature reveals the heat the pack loop put
+  in each interval. The pack loop's electric power is that heat times a learned W-per-K factor
+  (heating and cooling apart), and its controller is learned as the pack temperature window it
+  keeps (heat below, cool above) with the largest rate seen in the logs.
+* **Cabin HVAC power** (the vehicle's own PID with deadband, droop and integral state): a linear
+  load model (heating and cooling apart: conductance times the cabin-ambient difference, speed,
+  ambient-dependent efficiency, setpoint error and an observer state) plus trees on the
+  residual. The observer is a leaky integral of the setpoint error (time constant
+  :data:`OBSERVER_TAU_S`) computed from logged cabin temperature and setpoint only: it stands in
+  for the PID's hidden integral, so the model can predict the stock controller's droop.
+
+The total HVAC power the logger records is cabin power plus pack-loop power; the learner never
+sees the split. Inputs are only what a car's logger records
+(:data:`shopfloor.control.plant.CHANNELS`) plus the setpoint command. The model knows the
+ambient range it was trained on and warns with :class:`ExtrapolationWarning` outside it.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import scipy.optimize
 
 from shopfloor.core.base import Interval, Predictor
 from shopfloor.core.errors import InputError, NotFittedError
@@ -88,9 +98,40 @@ def check_log(log: pd.DataFrame | FloatArray, source: str = "log") -> None:
         )
 
 
+#: Time constant of the setpoint-error observer, s: the order of a cabin's thermal time constant
+#: (minutes), so the state remembers a warm-up's error but forgets last quarter-hour's.
+OBSERVER_TAU_S = 600.0
+#: Ambients (°C) where a pack's thermal management is off (packs are heated in the cold and
+#: cooled in the heat; near room temperature they only exchange heat passively). The pack's
+#: passive RC model is learned from these intervals.
+PASSIVE_AMBIENT_C = (10.0, 30.0)
+#: Smallest pack temperature change per 30 s (K) attributed to the pack loop: about the
+#: resolution of a pack temperature logger.
+PACK_HEAT_FLOOR_K = 0.01
+
+
+def observer_gain(step_s: int) -> float:
+    """Per-interval decay of the observer state."""
+    return float(np.exp(-step_s / OBSERVER_TAU_S))
+
+
+def observer(
+    setpoint: FloatArray, cabin_now: FloatArray, step_s: int, z0: float = 0.0
+) -> FloatArray:
+    """Observer state (K) at each interval start: a leaky mean of setpoint − cabin up to and
+    including that interval's start (the stock PID's integral, seen through the logs)."""
+    a = observer_gain(step_s)
+    z = np.empty(len(setpoint))
+    acc = z0
+    for k in range(len(setpoint)):
+        acc = a * acc + (1.0 - a) * (setpoint[k] - cabin_now[k])
+        z[k] = acc
+    return z
+
+
 def to_steps(values: FloatArray, step_s: int) -> dict[str, FloatArray]:
     """Aggregate a 1 Hz log (rows x :data:`LOG_COLUMNS`) to control intervals: states at
-    interval starts, inputs and HVAC power as means over the interval."""
+    interval starts, inputs and HVAC power as means over the interval, and the observer."""
     col = {name: k for k, name in enumerate(LOG_COLUMNS)}
     cols: dict[str, list[FloatArray]] = {}
     bounds = [*run_starts(values[:, 0]).tolist(), len(values)]
@@ -108,7 +149,7 @@ def to_steps(values: FloatArray, step_s: int) -> dict[str, FloatArray]:
 
         cab = part[:, col["cabin_temp"]]
         bat = part[:, col["battery_temp"]]
-        power = mean_over("hvac_power")
+        setpoint = mean_over("setpoint")
         one = {
             "cabin_now": cab[idx],
             "cabin_next": cab[idx + step_s],
@@ -116,9 +157,9 @@ def to_steps(values: FloatArray, step_s: int) -> dict[str, FloatArray]:
             "battery_next": bat[idx + step_s],
             "ambient": mean_over("ambient_temp"),
             "speed": mean_over("speed"),
-            "setpoint": mean_over("setpoint"),
-            "power": power,
-            "power_prev": np.concatenate([[0.0], power[:-1]]),
+            "setpoint": setpoint,
+            "observer": observer(setpoint, cab[idx], step_s),
+            "power": mean_over("hvac_power"),
         }
         for key, arr in one.items():
             cols.setdefault(key, []).append(arr)
@@ -127,46 +168,66 @@ def to_steps(values: FloatArray, step_s: int) -> dict[str, FloatArray]:
     return {k: np.concatenate(v) for k, v in cols.items()}
 
 
-def _power_features(s: dict[str, FloatArray]) -> FloatArray:
+def _heating(s: dict[str, FloatArray]) -> FloatArray:
+    # The vehicle's controller heats while the cabin is below its setpoint and cools above it
+    # (ambient alone does not say which: mild days need both).
+    return (s["cabin_now"] < s["setpoint"]).astype(float)
+
+
+def _load_features(s: dict[str, FloatArray]) -> FloatArray:
+    """Linear cabin-power regressors, heating season (ambient below setpoint) and cooling apart:
+    offset, conductance (cabin − ambient), its speed dependence, its ambient dependence (a heat
+    pump's efficiency), setpoint error and observer state."""
+    heat = (s["ambient"] < s["setpoint"]).astype(float)
+    d = s["cabin_now"] - s["ambient"]
+    cols = []
+    for m in (heat, 1.0 - heat):
+        cols += [
+            m,
+            m * d,
+            m * d * s["speed"],
+            m * d * s["ambient"],
+            m * (s["setpoint"] - s["cabin_now"]),
+            m * s["observer"],
+        ]
+    return np.column_stack(cols)
+
+
+def _tree_features(s: dict[str, FloatArray]) -> FloatArray:
     return np.column_stack(
         [
             s["setpoint"] - s["cabin_now"],
+            s["observer"],
             s["ambient"] - s["cabin_now"],
-            s["ambient"],
-            s["battery_now"],
             s["speed"],
-            s["power_prev"],
             s["setpoint"] - s["ambient"],
+            s["battery_now"] - s["cabin_now"],
         ]
     )
 
 
-def _rc_features(s: dict[str, FloatArray], power: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Regressors of the linear RC model for cabin and battery temperature change."""
-    # The vehicle's controller heats while the cabin is below its setpoint and cools above it
-    # (ambient alone does not say which: mild days need both).
-    heating = (s["cabin_now"] < s["setpoint"]).astype(float)
+def _passive_pack(s: dict[str, FloatArray]) -> FloatArray:
+    """Pack regressors without its thermal management: exchange with ambient and cabin, and
+    driving losses (speed)."""
+    return np.column_stack(
+        [s["ambient"] - s["battery_now"], s["cabin_now"] - s["battery_now"], s["speed"]]
+    )
+
+
+def _rc_cabin(s: dict[str, FloatArray], cabin_power: FloatArray) -> FloatArray:
+    """Regressors of the cabin RC model's temperature change over one interval."""
+    heating = _heating(s)
     cab_dt = s["ambient"] - s["cabin_now"]
-    cab = np.column_stack(
+    return np.column_stack(
         [
             cab_dt,
             cab_dt * s["speed"],
             s["battery_now"] - s["cabin_now"],
-            power * heating / 1000.0,
-            power * (1.0 - heating) / 1000.0,
+            cabin_power * heating / 1000.0,
+            cabin_power * (1.0 - heating) / 1000.0,
             np.ones_like(cab_dt),
         ]
     )
-    bat = np.column_stack(
-        [
-            s["ambient"] - s["battery_now"],
-            s["cabin_now"] - s["battery_now"],
-            power * heating / 1000.0,
-            power * (1.0 - heating) / 1000.0,
-            np.ones_like(cab_dt),
-        ]
-    )
-    return cab, bat
 
 
 class CabinSimulator(Predictor):
@@ -242,22 +303,66 @@ class CabinSimulator(Predictor):
             )
         check_log(x)
         s = to_steps(x, self.step_s)
-        self.power_model_ = self._trees().fit(_power_features(s), s["power"])
-        cab_x, bat_x = _rc_features(s, s["power"])
+        pack_w = self._fit_pack(s)
+        # Total logged power = cabin load (linear) + pack loop (W per K of heat it put in).
+        xl = _load_features(s)
+        heat_in = self.pack_heat_in_
+        regs = np.column_stack([xl, np.clip(heat_in, 0, None), np.clip(-heat_in, 0, None)])
+        coef = np.linalg.lstsq(regs, s["power"], rcond=None)[0]
+        self.power_linear_ = coef[: xl.shape[1]]
+        self.pack_w_per_k_ = np.clip(coef[xl.shape[1] :], 0.0, None)
+        pack_w = self.pack_w_per_k_[0] * np.clip(heat_in, 0, None) + self.pack_w_per_k_[
+            1
+        ] * np.clip(-heat_in, 0, None)
+        cabin_w = np.clip(s["power"] - pack_w, 0.0, None)
+        self.cabin_power_max_ = float(cabin_w.max())
+        self.power_trees_ = self._trees().fit(_tree_features(s), cabin_w - xl @ self.power_linear_)
+        cab_x = _rc_cabin(s, cabin_w)
         d_cab = s["cabin_next"] - s["cabin_now"]
-        d_bat = s["battery_next"] - s["battery_now"]
         self.rc_cabin_ = np.linalg.lstsq(cab_x, d_cab, rcond=None)[0]
-        self.rc_battery_ = np.linalg.lstsq(bat_x, d_bat, rcond=None)[0]
-        corr_x = np.column_stack([_power_features(s), s["power"]])
+        corr_x = np.column_stack([_tree_features(s), cabin_w])
         self.cabin_correction_ = self._trees().fit(corr_x, d_cab - cab_x @ self.rc_cabin_)
-        self.battery_correction_ = self._trees().fit(corr_x, d_bat - bat_x @ self.rc_battery_)
         self.ambient_range_ = (float(s["ambient"].min()), float(s["ambient"].max()))
-        self.power_max_ = float(x[:, LOG_COLUMNS.index("hvac_power")].max())
         self.n_intervals_ = len(s["power"])
+        del self.pack_heat_in_
         # Open-loop error on the training drives: the controller's default safety margin.
         col = LOG_COLUMNS.index("cabin_temp")
         err = self._predict(x) - x[:, col]
         self.cabin_rmse_k_ = float(np.sqrt(np.mean(err**2)))
+
+    def _fit_pack(self, s: dict[str, FloatArray]) -> FloatArray:
+        """Learn the pack's passive RC, the heat its loop put in per interval (K), the window it
+        keeps and its largest rates; returns nothing it does not also store."""
+        lo, hi = PASSIVE_AMBIENT_C
+        passive = (s["ambient"] >= lo) & (s["ambient"] <= hi)
+        if passive.sum() < 10:  # stated fallback: logs without mild days, learn from all
+            passive = np.ones(len(passive), dtype=bool)
+        xp = _passive_pack(s)
+        d_bat = s["battery_next"] - s["battery_now"]
+        # Conductances and driving losses cannot be negative (non-negative least squares).
+        self.rc_pack_ = scipy.optimize.nnls(xp[passive], d_bat[passive])[0]
+        heat_in = d_bat - xp @ self.rc_pack_
+        resid = heat_in[passive]
+        # Heat the passive model cannot explain counts as the loop's only above the residual
+        # noise and above PACK_HEAT_FLOOR_K per 30 s (a logger's temperature resolution).
+        mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+        noise = max(4.0 * mad, PACK_HEAT_FLOOR_K * self.step_s / 30.0)
+        heat_in = np.where(np.abs(heat_in) > noise, heat_in, 0.0)
+        heated = heat_in > 0
+        # The window: how warm the loop heats the pack, how cool it cools it. A loop cools
+        # only a pack above the temperature it heats to (1 K apart); faster-than-modelled
+        # cooling below that is passive loss the mild-day RC does not resolve.
+        low = float(np.percentile(s["battery_next"][heated], 95)) if heated.any() else -np.inf
+        cooled = (heat_in < 0) & (s["battery_now"] > low + 1.0)
+        heat_in = np.where(heated | cooled, heat_in, 0.0)
+        high = float(np.percentile(s["battery_next"][cooled], 5)) if cooled.any() else np.inf
+        self.pack_window_c_ = (low, high)
+        self.pack_rate_k_ = (
+            float(heat_in.max()) if heated.any() else 0.0,
+            float(-heat_in.min()) if cooled.any() else 0.0,
+        )
+        self.pack_heat_in_ = heat_in
+        return heat_in
 
     def _trees(self) -> Any:
         import lightgbm
@@ -309,19 +414,27 @@ class CabinSimulator(Predictor):
     # ---------------------------------------------------------------- simulation
     def step(self, s: dict[str, FloatArray]) -> tuple[FloatArray, FloatArray, FloatArray]:
         """One control interval for a batch of states: returns (cabin next °C, battery next °C,
-        mean HVAC power W). ``s`` holds arrays ``cabin_now``, ``battery_now``, ``ambient``,
-        ``speed``, ``setpoint``, ``power_prev``."""
+        mean HVAC power W: cabin plus pack loop). ``s`` holds arrays ``cabin_now``,
+        ``battery_now``, ``ambient``, ``speed``, ``setpoint`` and ``observer`` (K, the observer
+        state including this interval's start, see :func:`observer`)."""
         self._check_fitted()
-        pf = _power_features(s)
-        power = np.clip(self.power_model_.predict(pf), 0.0, self.power_max_)
-        cab_x, bat_x = _rc_features(s, power)
-        corr_x = np.column_stack([pf, power])
-        cab = s["cabin_now"] + cab_x @ self.rc_cabin_ + self.cabin_correction_.predict(corr_x)
-        bat = s["battery_now"] + bat_x @ self.rc_battery_ + self.battery_correction_.predict(corr_x)
-        return cab, bat, power
+        free = s["battery_now"] + _passive_pack(s) @ self.rc_pack_
+        low, high = self.pack_window_c_
+        rate_h, rate_c = self.pack_rate_k_
+        heat_in = np.clip(low - free, 0.0, rate_h) - np.clip(free - high, 0.0, rate_c)
+        pack_w = self.pack_w_per_k_[0] * np.clip(heat_in, 0, None) + self.pack_w_per_k_[
+            1
+        ] * np.clip(-heat_in, 0, None)
+        tf = _tree_features(s)
+        cabin_w = _load_features(s) @ self.power_linear_ + self.power_trees_.predict(tf)
+        cabin_w = np.clip(cabin_w, 0.0, self.cabin_power_max_)
+        cab_x = _rc_cabin(s, cabin_w)
+        corr = self.cabin_correction_.predict(np.column_stack([tf, cabin_w]))
+        cab = s["cabin_now"] + cab_x @ self.rc_cabin_ + corr
+        return cab, free + heat_in, cabin_w + pack_w
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "power_model_"):
+        if not hasattr(self, "power_trees_"):
             raise NotFittedError("This CabinSimulator instance is not fitted yet: call fit first.")
 
     def extrapolating(self, ambient_c: FloatArray) -> bool:
@@ -335,7 +448,7 @@ class CabinSimulator(Predictor):
         self,
         cabin_c: float,
         battery_c: float,
-        power_prev_w: float,
+        observer_z: float,
         setpoints: FloatArray,
         ambient: FloatArray,
         speed: FloatArray,
@@ -346,9 +459,9 @@ class CabinSimulator(Predictor):
 
         Parameters
         ----------
-        cabin_c, battery_c, power_prev_w:
-            State now: cabin and battery temperature (°C), mean HVAC power of the last
-            interval (W).
+        cabin_c, battery_c, observer_z:
+            State now: cabin and battery temperature (°C), and the observer state (K) before
+            this interval (:func:`observer` over the drive so far; 0 at a drive's start).
         setpoints:
             (n_candidates, horizon) setpoints, °C.
         ambient, speed:
@@ -372,21 +485,23 @@ class CabinSimulator(Predictor):
             )
         cab = np.full(n, float(cabin_c))
         bat = np.full(n, float(battery_c))
-        prev = np.full(n, float(power_prev_w))
+        z = np.full(n, float(observer_z))
+        a = observer_gain(self.step_s)
         cabins = np.empty((n, h))
         powers = np.empty((n, h))
         for k in range(h):
+            z = a * z + (1.0 - a) * (sp[:, k] - cab)
             state = {
                 "cabin_now": cab,
                 "battery_now": bat,
                 "ambient": np.full(n, float(ambient[k])),
                 "speed": np.full(n, float(speed[k])),
                 "setpoint": sp[:, k],
-                "power_prev": prev,
+                "observer": z,
             }
-            cab, bat, prev = self.step(state)
+            cab, bat, power = self.step(state)
             cabins[:, k] = cab
-            powers[:, k] = prev
+            powers[:, k] = power
         return cabins, powers
 
     def simulate_log(self, log: pd.DataFrame) -> pd.DataFrame:
@@ -398,32 +513,38 @@ class CabinSimulator(Predictor):
         ``power_pred`` (mean W over the interval).
         """
         self._check_fitted()
-        check_log(log)
-        values = log[list(LOG_COLUMNS)].to_numpy(dtype=float)
-        names = log["run"].to_numpy() if "run" in log.columns else None
-        bounds = [*run_starts(values[:, 0]).tolist(), len(values)]
-        out = []
-        for k, (a, b) in enumerate(itertools.pairwise(bounds)):
-            cab_rows, power, s = self._replay(values[a:b])
-            if not s:
-                continue
-            n = len(s["power"])
-            knots = np.arange(1, n + 1) * self.step_s
-            cab_pred = cab_rows[knots]
-            out.append(
-                pd.DataFrame(
-                    {
-                        "run": names[a] if names is not None else k,
-                        "cabin_true": s["cabin_next"],
-                        "cabin_pred": cab_pred,
-                        "power_true": s["power"],
-                        "power_pred": power[:n],
-                    }
-                )
+        return replay_table(self, log)
+
+
+def replay_table(model: Any, log: pd.DataFrame) -> pd.DataFrame:
+    """Per-interval open-loop replay table of ``log`` (see :meth:`CabinSimulator.simulate_log`)
+    for any simulator with a ``step_s`` and a ``_replay(drive_rows)`` returning (per-row cabin,
+    per-interval power, interval table)."""
+    check_log(log)
+    values = log[list(LOG_COLUMNS)].to_numpy(dtype=float)
+    names = log["run"].to_numpy() if "run" in log.columns else None
+    bounds = [*run_starts(values[:, 0]).tolist(), len(values)]
+    out = []
+    for k, (a, b) in enumerate(itertools.pairwise(bounds)):
+        cab_rows, power, s = model._replay(values[a:b])
+        if not s:
+            continue
+        n = len(s["power"])
+        knots = np.arange(1, n + 1) * model.step_s
+        out.append(
+            pd.DataFrame(
+                {
+                    "run": names[a] if names is not None else k,
+                    "cabin_true": s["cabin_next"],
+                    "cabin_pred": cab_rows[knots],
+                    "power_true": s["power"],
+                    "power_pred": power[:n],
+                }
             )
-        if not out:
-            raise InputError(f"log has no drive longer than two {self.step_s}-s intervals")
-        return pd.concat(out, ignore_index=True)
+        )
+    if not out:
+        raise InputError(f"log has no drive longer than two {model.step_s}-s intervals")
+    return pd.concat(out, ignore_index=True)
 
 
 def accuracy(replay: pd.DataFrame) -> dict[str, float]:
