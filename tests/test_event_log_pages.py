@@ -56,7 +56,8 @@ def test_worst_first_and_several_statuses(store: Store) -> None:
     assert [e.severity for e in worst] == [Severity.CRITICAL] * 3
     assert [e.summary for e in worst] == ["alert 1", "alert 5", "alert 9"]
     not_closed = store.events(status=("open", "acknowledged"))
-    assert len(not_closed) == 11 and ids[5] not in {e.id for e in not_closed}
+    assert len(not_closed) == 11
+    assert ids[5] not in {e.id for e in not_closed}
     assert store.count_events(status="acknowledged") == 1
     with pytest.raises(InputError, match="status must be among"):
         store.events(status=("open", "gone"))
@@ -96,7 +97,8 @@ def test_cursor_returns_exactly_what_changed(store: Store) -> None:
     first, mid = store.events_since(cursor, limit=1)
     assert [e.id for e in first] == [ids[4]]
     rest, end = store.events_since(mid)
-    assert [e.id for e in rest] == [new, ids[2]] and end == after
+    assert [e.id for e in rest] == [new, ids[2]]
+    assert end == after
     everything, _ = store.events_since(0, limit=10_000)
     assert len(everything) == 13
 
