@@ -124,3 +124,23 @@ def test_comments_are_history_and_leave_the_event_alone(store: Store) -> None:
         store.comment_event("nope", who="olga", note="x")
     before = store.event_history(event.id)
     assert store.event_history(event.id) == before
+
+
+def test_kind_and_evidence_filters(store: Store) -> None:
+    quality = Event(
+        asset_id="m0",
+        kind=EventKind.ALERT,
+        start=T0,
+        severity=Severity.WARNING,
+        summary="m0/de: data quality: stale",
+        evidence={"data_quality": "stale"},
+    )
+    guard = quality.model_copy(update={"id": "q2", "kind": EventKind.DATA_QUALITY, "evidence": {}})
+    store.add_events([quality, guard])
+    assert [e.id for e in store.events(with_evidence="data_quality")] == [quality.id]
+    assert [e.id for e in store.events(kind="data_quality")] == ["q2"]
+    assert store.count_events(kind="alert") == 13
+    with pytest.raises(InputError, match="not a name"):
+        store.events(with_evidence="x') OR 1=1 --")
+    with pytest.raises(InputError, match="unknown event kind"):
+        store.events(kind="gossip")

@@ -23,7 +23,7 @@ import pandas as pd
 from pydantic import TypeAdapter
 
 from shopfloor.core.errors import InputError
-from shopfloor.core.events import Event, EventStatus, Resolution, Severity
+from shopfloor.core.events import Event, EventKind, EventStatus, Resolution, Severity
 from shopfloor.core.severity_scale import worst
 from shopfloor.core.store.catalog import now_iso
 from shopfloor.core.store.handle import StoreHandle
@@ -195,6 +195,8 @@ class EventLog(StoreHandle):
         *,
         asset_id: str | None = None,
         status: EventStatus | str | Sequence[EventStatus | str] | None = None,
+        kind: EventKind | str | None = None,
+        with_evidence: str | None = None,
         limit: int | None = None,
         offset: int = 0,
         newest_first: bool = False,
@@ -205,13 +207,15 @@ class EventLog(StoreHandle):
         Parameters
         ----------
         status: one status, or several (``("open", "acknowledged")``: everything not closed).
+        kind: only events of this kind.
+        with_evidence: only events whose evidence has this key (e.g. ``"data_quality"``).
         limit, offset: a page of at most ``limit`` events after skipping ``offset`` (SQL
             ``LIMIT``/``OFFSET``: only the page is read and validated, which is what keeps a
             dashboard fast with tens of thousands of events).
         newest_first: order by start time, newest first.
         worst_first: order by severity, worst first, then by start time.
         """
-        where, params = _where(asset_id, status)
+        where, params = _where(asset_id, status, kind, with_evidence)
         order = "start DESC, rowid DESC" if newest_first else "start, rowid"
         if worst_first:
             order = f"{_SEVERITY_RANK} DESC, {order}"
@@ -230,9 +234,11 @@ class EventLog(StoreHandle):
         *,
         asset_id: str | None = None,
         status: EventStatus | str | Sequence[EventStatus | str] | None = None,
+        kind: EventKind | str | None = None,
+        with_evidence: str | None = None,
     ) -> int:
         """How many events :meth:`events` would return without a limit (one SQL count)."""
-        where, params = _where(asset_id, status)
+        where, params = _where(asset_id, status, kind, with_evidence)
         return int(self._con.execute(f"SELECT count(*) FROM events {where}", params).fetchone()[0])
 
     def event_counts(
@@ -329,9 +335,21 @@ class EventLog(StoreHandle):
 
 
 def _where(
-    asset_id: str | None, status: EventStatus | str | Sequence[EventStatus | str] | None
+    asset_id: str | None,
+    status: EventStatus | str | Sequence[EventStatus | str] | None,
+    kind: EventKind | str | None = None,
+    with_evidence: str | None = None,
 ) -> tuple[str, list[Any]]:
     where, params = ["1=1"], list[Any]()
+    if kind is not None:
+        try:
+            where, params = [*where, "kind = ?"], [*params, EventKind(kind).value]
+        except ValueError:
+            raise InputError(f"unknown event kind {kind!r}", column="kind") from None
+    if with_evidence is not None:
+        if not with_evidence.isidentifier():
+            raise InputError(f"evidence key {with_evidence!r} is not a name", column="evidence")
+        where.append(f"json_extract(evidence, '$.{with_evidence}') IS NOT NULL")
     if asset_id is not None:
         where, params = [*where, "asset_id = ?"], [*params, asset_id]
     if status is not None:
