@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from pydantic import BaseModel, Field
 
 from shopfloor.core.errors import InputError, StoreError
@@ -43,6 +53,10 @@ class Token(BaseModel):
 
 class Note(BaseModel):
     note: str = Field(default="", max_length=2000)
+
+
+class Comment(BaseModel):
+    note: str = Field(min_length=1, max_length=2000, pattern=r"\S")
 
 
 class Verdict(BaseModel):
@@ -133,10 +147,11 @@ async def get_asset(asset_id: AssetId, acc: Access) -> dict[str, Any]:
 
     def one(s: Store) -> dict[str, Any]:
         asset = s.asset(asset_id)
-        evs = views.not_closed(s, asset_id)
+        evs = views.not_closed(s, asset_id, limit=500)
         return {
             "asset": asset.model_dump(mode="json"),
             "state": views.asset_state(evs),
+            "open_total": s.count_events(asset_id=asset_id, status=views.NOT_CLOSED),
             "open_events": [e.model_dump(mode="json") for e in evs],
             "streams": [x for x in s.streams() if x["asset_id"] == asset_id],
             "replacements": s.replacements(asset_id),
@@ -150,13 +165,43 @@ async def get_asset(asset_id: AssetId, acc: Access) -> dict[str, Any]:
 @router.get("/events", tags=["events"], dependencies=[viewer])
 async def list_events(
     acc: Access,
+    response: Response,
     asset_id: Annotated[str | None, Query(pattern=ID, max_length=128)] = None,
     status_: Annotated[EventStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[Event]:
-    """Events, newest first, optionally of one asset and one status."""
-    events: list[Event] = await _read(acc, lambda s: s.events(asset_id=asset_id, status=status_))
-    return events[::-1][:limit]
+    """A page of events, newest first, optionally of one asset and one status.
+
+    ``X-Total-Count`` says how many match; ask for the next page with ``offset``.
+    """
+
+    def page(s: Store) -> tuple[list[Event], int]:
+        events = s.events(
+            asset_id=asset_id, status=status_, limit=limit, offset=offset, newest_first=True
+        )
+        return events, s.count_events(asset_id=asset_id, status=status_)
+
+    events, total = await _read(acc, page)
+    response.headers["X-Total-Count"] = str(total)
+    return list(events)
+
+
+@router.get("/events/changes", tags=["events"], dependencies=[viewer])
+async def event_changes(
+    acc: Access,
+    since: Annotated[int, Query(ge=0, le=2**62, description="cursor from the last answer")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """Events opened or changed (acknowledged, commented, closed, repeated) after ``since``,
+    oldest change first, and the ``cursor`` to pass next time."""
+
+    def changes(s: Store) -> dict[str, Any]:
+        events, cursor = s.events_since(since, limit=limit)
+        return {"cursor": cursor, "events": [e.model_dump(mode="json") for e in events]}
+
+    result: dict[str, Any] = await _read(acc, changes)
+    return result
 
 
 @router.get("/events/{event_id}", tags=["events"], dependencies=[viewer])
@@ -196,6 +241,15 @@ async def close(
     return {"id": event_id, "status": EventStatus.CLOSED.value, "resolution": body.resolution}
 
 
+@router.post("/events/{event_id}/comment", tags=["events"], status_code=201)
+async def comment(
+    event_id: EventId, body: Comment, acc: Access, user: User = operator
+) -> dict[str, str]:
+    """Add a comment (what was found, what was done) to the alert's history (operator)."""
+    await _write(acc, lambda s: s.comment_event(event_id, who=user.name, note=body.note))
+    return {"id": event_id, "who": user.name, "note": body.note}
+
+
 @router.get("/labels", tags=["events"], dependencies=[viewer])
 async def labels(
     acc: Access, asset_id: Annotated[str | None, Query(pattern=ID, max_length=128)] = None
@@ -220,7 +274,12 @@ async def list_models(acc: Access) -> dict[str, Any]:
     """Registered models and the precision of each detector's closed alerts."""
 
     def both(s: Store) -> dict[str, Any]:
-        return {"models": s.models(), "precision": views.precision_by_source(s)}
+        return {
+            "models": s.models(),
+            "precision": views.precision_by_source(s),
+            "precision_by_model": views.precision_by_model(s),
+            "precision_by_month": views.precision_by_month(s),
+        }
 
     result: dict[str, Any] = await _read(acc, both)
     return result

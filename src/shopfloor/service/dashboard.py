@@ -121,13 +121,15 @@ async def asset_page(request: Request, asset_id: str) -> Response:
     def gather(s: Store) -> dict[str, Any] | None:
         if not s.has_asset(asset_id):
             return None
-        events = s.events(asset_id=asset_id)
-        open_events = [e for e in events if e.status.value != "closed"]
+        open_events = views.not_closed(s, asset_id, limit=100)
         return {
             "asset": s.asset(asset_id),
             "state": views.asset_state(open_events),
             "open_events": open_events,
-            "closed_events": [e for e in events if e.status.value == "closed"][-20:],
+            "histories": {e.id: s.event_history(e.id) for e in open_events},
+            "closed_events": s.events(
+                asset_id=asset_id, status="closed", newest_first=True, limit=20
+            ),
             "quality": [
                 q for q in s.quality_records() if str(q["stream_id"]).startswith(asset_id + "/")
             ],

@@ -54,6 +54,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "offline": {"en": "reconnecting", "ko": "재연결 중"},
     "role": {"en": "Role", "ko": "권한"},
     "none": {"en": "none yet", "ko": "아직 없음"},
+    "comments": {"en": "History and comments", "ko": "이력 및 의견"},
+    "add_comment": {"en": "Add comment", "ko": "의견 추가"},
+    "comment_hint": {
+        "en": "What was found or done (e.g. grease nipple blocked, cleaned)",
+        "ko": "점검 또는 조치 내용 (예: 그리스 니플 막힘, 청소함)",
+    },
 }
 
 

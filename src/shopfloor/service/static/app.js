@@ -56,6 +56,30 @@
     }
   });
 
+  // Comments on an alert: stored in the event's history, shown at once.
+  document.addEventListener("submit", async (ev) => {
+    const form = ev.target.closest("form.comment");
+    if (!form) return;
+    ev.preventDefault();
+    const id = form.dataset.event;
+    const area = form.querySelector("textarea");
+    const note = area.value.trim();
+    if (!note) return;
+    if (await post(`/api/v1/events/${encodeURIComponent(id)}/comment`, { note: note })) {
+      const list = document.querySelector(`ul[data-history="${CSS.escape(id)}"]`);
+      if (list) {
+        const li = text("li", "", "step-commented");
+        li.appendChild(text("time", new Date().toISOString().slice(0, 19).replace("T", " ")));
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(text("b", main.dataset.user || ""));
+        li.appendChild(document.createTextNode(" commented: "));
+        li.appendChild(text("span", note, "note"));
+        list.appendChild(li);
+      }
+      area.value = "";
+    }
+  });
+
   function alertRow(e) {
     const tr = document.createElement("tr");
     tr.className = `sev-${e.severity}`;

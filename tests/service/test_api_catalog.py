@@ -1,0 +1,122 @@
+"""Paged events and the change cursor, comments, channels, recordings and spectra, specs."""
+
+from __future__ import annotations
+
+from shopfloor.core.store import Store
+from tests.service.conftest import TONE_HZ, Plant, pipeline_spec
+
+
+def test_events_are_paged_newest_first(plant: Plant) -> None:
+    c, v = plant.client, plant.auth("viewer")
+    first = c.get("/api/v1/events?limit=2", headers=v)
+    assert first.headers["X-Total-Count"] == "3"
+    assert [e["summary"][-2:] for e in first.json()] == ["2)", "1)"]
+    rest = c.get("/api/v1/events?limit=2&offset=2", headers=v).json()
+    assert [e["summary"][-2:] for e in rest] == ["0)"]
+    assert c.get("/api/v1/events?limit=5000", headers=v).status_code == 422
+
+
+def test_change_cursor_and_comments(plant: Plant) -> None:
+    c, op = plant.client, plant.auth("operator")
+    start = c.get("/api/v1/events/changes", headers=op).json()
+    assert len(start["events"]) == 3
+    cursor = start["cursor"]
+    assert c.get(f"/api/v1/events/changes?since={cursor}", headers=op).json() == {
+        "cursor": cursor,
+        "events": [],
+    }
+    target = plant.events[1]
+    r = c.post(
+        f"/api/v1/events/{target}/comment", json={"note": "grease nipple blocked"}, headers=op
+    )
+    assert r.status_code == 201
+    changed = c.get(f"/api/v1/events/changes?since={cursor}", headers=op).json()
+    assert [e["id"] for e in changed["events"]] == [target]
+    assert changed["cursor"] > cursor
+    history = c.get(f"/api/v1/events/{target}", headers=op).json()["history"]
+    assert history[-1] == {**history[-1], "who": "operator", "action": "commented"}
+    assert history[-1]["note"] == "grease nipple blocked"
+    # The comment is on the page, with the form to add another.
+    c.post("/login", data={"username": "operator", "password": "correct horse battery"})
+    page = c.get("/assets/motor-01").text
+    assert "grease nipple blocked" in page
+    assert 'class="comment"' in page
+    # Empty or blank comments, and viewers, are refused; nothing is stored for them.
+    assert (
+        c.post(f"/api/v1/events/{target}/comment", json={"note": " "}, headers=op).status_code
+        == 422
+    )
+    viewer = plant.auth("viewer")
+    assert (
+        c.post(f"/api/v1/events/{target}/comment", json={"note": "x"}, headers=viewer).status_code
+        == 403
+    )
+    with Store.open(plant.home, read_only=True) as store:
+        assert [h["action"] for h in store.event_history(target)] == ["opened", "commented"]
+
+
+def test_channels_route(plant: Plant) -> None:
+    c, v = plant.client, plant.auth("viewer")
+    every = c.get("/api/v1/channels", headers=v).json()
+    assert {(ch["asset_id"], ch["id"]) for ch in every} >= {("motor-01", "de_accel")}
+    assert len(every) == 6
+    one = c.get("/api/v1/assets/motor-02/channels", headers=v).json()
+    assert [ch["id"] for ch in one] == ["de_accel", "de_temp"]
+    assert one[0]["unit"] == "m/s^2"
+    assert c.get("/api/v1/assets/nope/channels", headers=v).status_code == 404
+
+
+def test_recordings_and_their_spectra(plant: Plant) -> None:
+    c, v = plant.client, plant.auth("viewer")
+    listed = c.get("/api/v1/recordings", headers=v)
+    assert listed.headers["X-Total-Count"] == "1"
+    assert listed.json()[0]["id"] == "rec-01"
+    assert c.get("/api/v1/recordings/rec-01", headers=v).json()["duration_s"] == 1.0
+    psd = c.get("/api/v1/recordings/rec-01/spectrum?max_hz=500", headers=v).json()
+    peak = psd["freqs_hz"][psd["values"].index(max(psd["values"]))]
+    assert abs(peak - TONE_HZ) <= psd["resolution_hz"]
+    assert psd["freqs_hz"][-1] <= 500
+    assert set(psd["markers_hz"]) == {"bpfo", "bpfi", "bsf2", "ftf"}
+    env = c.get("/api/v1/recordings/rec-01/spectrum?kind=envelope", headers=v).json()
+    assert env["kind"] == "envelope"
+    assert len(env["freqs_hz"]) == len(env["values"])
+    bad = c.get("/api/v1/recordings/rec-01/spectrum?channel=de_temp", headers=v)
+    assert bad.status_code == 422
+    assert "no channel 'de_temp'" in bad.json()["detail"]
+    assert c.get("/api/v1/recordings/nope/spectrum", headers=v).status_code == 404
+
+
+def test_pipeline_specs_validated_and_admin_only(plant: Plant) -> None:
+    c, admin = plant.client, plant.auth("admin")
+    assert [p["name"] for p in c.get("/api/v1/pipelines", headers=admin).json()] == [
+        "bearing-watch"
+    ]
+    good = pipeline_spec()
+    made = c.put("/api/v1/pipelines/watch-2", json={"spec": good}, headers=admin)
+    assert made.status_code == 201
+    assert made.json()["steps"][0] == "features.time"
+    assert c.put("/api/v1/pipelines/watch-2", json={"spec": good}, headers=admin).status_code == 200
+    before = (plant.home / "pipelines" / "watch-2.yaml").read_text()
+    bad_step = {**good, "steps": [{"use": "features.nonsense"}]}
+    r = c.put("/api/v1/pipelines/watch-2", json={"spec": bad_step}, headers=admin)
+    assert r.status_code == 422
+    assert "features.nonsense" in r.json()["detail"]
+    bad_key = {**good, "window": 3}
+    assert (
+        c.put("/api/v1/pipelines/watch-2", json={"spec": bad_key}, headers=admin).status_code == 422
+    )
+    for fleet in ("../../etc/passwd", "/etc/passwd", "sub/fleet.yaml"):
+        r = c.put(
+            "/api/v1/pipelines/watch-2", json={"spec": {**good, "fleet": fleet}}, headers=admin
+        )
+        assert r.status_code == 422, fleet
+        assert "no path" in r.json()["detail"]
+    assert (plant.home / "pipelines" / "watch-2.yaml").read_text() == before
+    got = c.get("/api/v1/pipelines/watch-2", headers=plant.auth("viewer")).json()
+    assert got["name"] == "watch-2"
+    assert got["steps"] == good["steps"]
+    assert c.put("/api/v1/pipelines/..", json={"spec": good}, headers=admin).status_code in (
+        404,
+        422,
+    )
+    assert c.get("/api/v1/pipelines/nope", headers=admin).status_code == 404
