@@ -12,7 +12,7 @@ from shopfloor.core.store import Store
 from shopfloor.service.app import create_app
 from shopfloor.service.auth import Role, TokenSigner, User, hash_password, verify_password
 from shopfloor.service.settings import ServiceSettings
-from tests.service.conftest import PASSWORD, SECRET, TONE_HZ, Plant, pipeline_spec
+from tests.service.conftest import PASSWORD, SECRET, Plant, pipeline_spec
 
 # (method, OpenAPI path) -> least role (None: open). Every route of the schema must be here.
 ROUTES: dict[tuple[str, str], str | None] = {
