@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shopfloor.core.errors import StoreError
 from shopfloor.service import api, api_catalog, dashboard, views
 from shopfloor.service.access import StoreAccess
-from shopfloor.service.auth import Role, TokenSigner, UserStore
+from shopfloor.service.auth import OneTimeTokens, Role, TokenSigner, UserStore
 from shopfloor.service.security import need
 from shopfloor.service.settings import ServiceSettings
 
@@ -112,6 +112,7 @@ def create_app(settings: ServiceSettings, access: StoreAccess | None = None) -> 
     app.state.access = access or StoreAccess(settings.home, write_wait_s=settings.write_wait_s)
     app.state.users = UserStore(settings.users_path)
     app.state.signer = TokenSigner(settings.secret.get_secret_value(), settings.token_ttl_s)
+    app.state.one_time = OneTimeTokens()
     app.state.requests = Counter()
     app.state.live_clients = 0
     app.state.feed = FleetFeed(app.state.access, settings.poll_s)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -17,7 +17,7 @@ from shopfloor.core.store import Store
 from shopfloor.service import views
 from shopfloor.service.access import StoreAccess
 from shopfloor.service.api import ID
-from shopfloor.service.auth import Role, TokenSigner, User, UserStore
+from shopfloor.service.auth import OneTimeTokens, Role, TokenSigner, User, UserStore
 from shopfloor.service.i18n import LANGUAGES, translate
 from shopfloor.service.security import COOKIE
 
@@ -60,7 +60,41 @@ def _login_redirect() -> Response:
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    return _page(request, "login.html", None, error=False)
+    return _page(request, "login.html", None, error=False, used_link=False)
+
+
+def _session(request: Request, user: User, response: Response | None = None) -> Response:
+    signer: TokenSigner = request.app.state.signer
+    response = response or RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        signer.issue(user),
+        httponly=True,
+        samesite="strict",
+        max_age=int(signer.ttl_s),
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/login/once")
+def login_once(request: Request, token: Annotated[str, Query(max_length=128)] = "") -> Response:
+    """A one-time login link (``shopfloor demo`` prints one): the token becomes a session."""
+    one_time: OneTimeTokens = request.app.state.one_time
+    user = one_time.redeem(token) if token else None
+    if user is None:
+        response = _page(request, "login.html", None, error=False, used_link=True)
+        response.status_code = 401
+        return response
+    # SameSite=Strict: a link opened from another site (a web chat) starts a cross-site
+    # navigation whose redirect would not carry the new cookie, so land on a page of our own
+    # that moves on to the fleet page: that second navigation is same-site.
+    landing = HTMLResponse(
+        '<!doctype html><meta http-equiv="refresh" content="0;url=/">'
+        '<title>shopfloor</title><a href="/">shopfloor</a>',
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+    return _session(request, user, landing)
 
 
 @router.post("/login")
@@ -72,20 +106,10 @@ def login(
     users: UserStore = request.app.state.users
     user = users.authenticate(username, password)
     if user is None:
-        response = _page(request, "login.html", None, error=True)
+        response = _page(request, "login.html", None, error=True, used_link=False)
         response.status_code = 401
         return response
-    signer: TokenSigner = request.app.state.signer
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        signer.issue(user),
-        httponly=True,
-        samesite="strict",
-        max_age=int(signer.ttl_s),
-        secure=request.url.scheme == "https",
-    )
-    return response
+    return _session(request, user)
 
 
 @router.post("/logout")

@@ -54,6 +54,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "offline": {"en": "reconnecting", "ko": "재연결 중"},
     "role": {"en": "Role", "ko": "권한"},
     "none": {"en": "none yet", "ko": "아직 없음"},
+    "link_used": {
+        "en": "This one-time login link was already used or has expired",
+        "ko": "이 일회용 로그인 링크는 이미 사용되었거나 만료되었습니다",
+    },
     "comments": {"en": "History and comments", "ko": "이력 및 의견"},
     "add_comment": {"en": "Add comment", "ko": "의견 추가"},
     "comment_hint": {

@@ -15,6 +15,7 @@ from typing import Any
 
 from shopfloor.service.access import StoreAccess
 from shopfloor.service.app import create_app
+from shopfloor.service.auth import Role, User
 from shopfloor.service.settings import ServiceSettings
 
 
@@ -26,13 +27,17 @@ async def serve(
     simulate_s: float | None = None,
     motors: int = 3,
     serve_s: float | None = None,
-    on_started: Callable[[str], None] | None = None,
+    on_started: Callable[[str, str | None], None] | None = None,
     echo: Callable[[str], None] | None = None,
+    one_time_admin: bool = False,
 ) -> dict[str, Any]:
     """Run the service (and, with ``simulate_s``, the simulated plant for that long).
 
-    ``serve_s``: stop after that many seconds (None: until cancelled). Returns the demo summary
-    when a plant was simulated, else an empty dict.
+    ``serve_s``: stop after that many seconds (None: until cancelled).
+    ``on_started(url, login_link)``: called once the service listens; ``login_link`` is a
+    one-time admin login (:class:`~shopfloor.service.auth.OneTimeTokens`) when
+    ``one_time_admin``, else None. Returns the demo summary when a plant was simulated, else
+    an empty dict.
     """
     import uvicorn
 
@@ -55,8 +60,13 @@ async def serve(
             server_task.result()  # raises why it could not start (port in use)
             raise OSError(f"the service did not start on {host}:{port}")
         await asyncio.sleep(0.05)
+    url = f"http://{host}:{port}/"
+    link = None
+    if one_time_admin:
+        token = app.state.one_time.issue(User("admin", Role.ADMIN))
+        link = f"{url}login/once?token={token}"
     if on_started is not None:
-        on_started(f"http://{host}:{port}/")
+        on_started(url, link)
     summary: dict[str, Any] = {}
     sim_task = (
         asyncio.create_task(_simulate(access, store_home, simulate_s, motors, echo))
