@@ -273,7 +273,7 @@ def live_load(work: Path, clients: int, seconds: float, motors: int) -> dict[str
     proc, url = start_serve(
         home,
         SECRET,
-        ["--simulate", f"{sim_s:g}", "--motors", str(motors), "--json"],
+        ["--simulate", f"{sim_s:g}", "--motors", str(motors), "--duration", "1", "--json"],
         work / "serve-live.log",
         stdout=work / "serve-live.json",
     )

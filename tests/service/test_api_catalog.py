@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pandas as pd
+
 from shopfloor.core.store import Store
 from tests.service.conftest import TONE_HZ, Plant, pipeline_spec
 
@@ -120,3 +125,65 @@ def test_pipeline_specs_validated_and_admin_only(plant: Plant) -> None:
         422,
     )
     assert c.get("/api/v1/pipelines/nope", headers=admin).status_code == 404
+
+
+def test_rebaseline_through_the_api_then_compare_and_roll_back(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from shopfloor.cli import app as cli
+    from shopfloor.service.app import create_app
+    from shopfloor.service.auth import Role
+    from shopfloor.service.settings import ServiceSettings
+    from tests.service.conftest import PASSWORD, SECRET
+    from tests.test_rebaseline import FAULT, NEW_NORMAL, START, _store_pump
+
+    home = tmp_path / "home"
+    _store_pump(home)
+    r = CliRunner().invoke(
+        cli, ["detect", "pump-1", "--baseline-hours", "0.25", "--home", str(home), "--json"]
+    )
+    parent = json.loads(r.stdout.splitlines()[0])["model_id"]
+    with Store.open(home) as store:
+        store.activate_model("pump-1", parent, who="test")
+        raised = store.events(asset_id="pump-1", kind="anomaly")[0]
+        for (lo, hi), label in [(NEW_NORMAL, "false_alarm"), (FAULT, "confirmed")]:
+            (eid,) = store.add_events(
+                [
+                    raised.model_copy(
+                        update={
+                            "id": f"v-{label}",
+                            "start": (START + pd.Timedelta(seconds=lo)).to_pydatetime(),
+                            "end": (START + pd.Timedelta(seconds=hi - 1)).to_pydatetime(),
+                            "dedup_key": None,
+                        }
+                    )
+                ]
+            )
+            store.close_event(eid, who="olga", resolution=label)
+    service = create_app(ServiceSettings(home=home, secret=SECRET))
+    service.state.users.set_user("boss", Role.ADMIN, PASSWORD)
+    c = TestClient(service)
+    h = {
+        "Authorization": "Bearer "
+        + c.post("/api/v1/auth/token", data={"username": "boss", "password": PASSWORD}).json()[
+            "access_token"
+        ]
+    }
+    done = c.post(f"/api/v1/models/{parent}/rebaseline", json={"activate": True}, headers=h)
+    assert done.status_code == 201, done.text
+    child = done.json()["model_id"]
+    assert done.json()["comparison"]["new"]["false_alarm_periods_alarmed_in_sample"] == 0
+    dep = c.get("/api/v1/models/deployments/pump-1", headers=h).json()
+    assert dep["active"] == child
+    models = c.get("/api/v1/models", headers=h).json()
+    assert {p["model_id"] for p in models["precision_by_model"]} == {parent}
+    assert models["precision_by_model"][0]["precision"] == 0.5
+    c.post("/login", data={"username": "boss", "password": PASSWORD})
+    page = c.get("/models").text
+    assert child in page
+    assert f"<code>{parent}</code>" in page  # the new version names its parent
+    assert "new_confirmed_periods_alarmed" in page
+    assert 'class="rollback" data-target="pump-1"' in page
+    back = c.post("/api/v1/models/deployments/pump-1/rollback", json={}, headers=h)
+    assert back.json()["active"] == parent

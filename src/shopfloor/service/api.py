@@ -22,7 +22,7 @@ from fastapi import (
 )
 from pydantic import BaseModel, Field
 
-from shopfloor.core.errors import InputError, StoreError
+from shopfloor.core.errors import InputError, ShopfloorError, StoreError
 from shopfloor.core.events import Event, EventStatus, Resolution
 from shopfloor.core.store import Store, StoreBusyError
 from shopfloor.service import views
@@ -312,6 +312,39 @@ async def rollback(target: Target, body: Note, acc: Access, user: User = admin) 
     """Serve ``target`` with the model that served before the current one (admin)."""
     active = await _write(acc, lambda s: s.rollback_model(target, who=user.name, note=body.note))
     return {"target": target, "active": active}
+
+
+class RebaselineBody(BaseModel):
+    activate: bool = Field(
+        default=True, description="serve the asset with the new version (roll back to undo)"
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/models/{model_id}/rebaseline", tags=["models"], status_code=201)
+async def rebaseline_model(
+    model_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="registered model id")],
+    body: RebaselineBody,
+    acc: Access,
+    user: User = admin,
+) -> dict[str, Any]:
+    """Fit a new version of an anomaly monitor on its healthy period plus the periods
+    operators closed as false alarm, minus those closed as confirmed; register it with its
+    parent recorded and, with ``activate``, serve its asset with it (admin)."""
+    from shopfloor.pipelines.rebaseline import rebaseline
+
+    def run(s: Store) -> dict[str, Any]:
+        result = rebaseline(s, model_id, who=user.name)
+        if body.activate:
+            note = body.note or f"re-baselined from {model_id} with operator verdicts"
+            s.activate_model(result.asset_id, result.model_id, who=user.name, note=note)
+        return {**result.to_dict(), "active": body.activate}
+
+    try:
+        done: dict[str, Any] = await _write(acc, run)
+    except ShopfloorError as exc:  # a model file this version cannot read, for instance
+        raise HTTPException(422, str(exc)) from exc
+    return done
 
 
 # ------------------------------------------------------------------ users

@@ -172,9 +172,13 @@ async def models_page(request: Request) -> Response:
     if user is None:
         return _login_redirect()
     acc: StoreAccess = request.app.state.access
-    ctx: dict[str, Any] = {"models": [], "precision": []}
+    ctx: dict[str, Any] = {"models": [], "precision": [], "by_month": []}
     if acc.exists():
-        ctx = await acc.reading(
-            lambda s: {"models": s.models(), "precision": views.precision_by_source(s)}
-        )
-    return _page(request, "models.html", user, **ctx)
+        ctx = await acc.reading(lambda s: views.model_versions(s, acc))
+    return _page(
+        request,
+        "models.html",
+        user,
+        can_admin=user.role >= Role.ADMIN,
+        **ctx,
+    )

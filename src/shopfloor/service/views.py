@@ -126,6 +126,42 @@ def precision_by_month(store: Store) -> list[dict[str, Any]]:
     return out
 
 
+def model_versions(store: Store, access: StoreAccess) -> dict[str, Any]:
+    """The models page: every registered model with its parent (a re-baselined version
+    records the one it came from), the assets it serves, the precision of the alerts it
+    raised, and the replay comparison a re-baseline measured; precision per detector and
+    per detector and month."""
+    by_model = {str(p["model_id"]): p for p in precision_by_model(store)}
+    serving: dict[str, list[str]] = defaultdict(list)
+    for a in access.assets(store):
+        active = store.active_model(a.id)
+        if active is not None:
+            serving[active].append(a.id)
+    models = []
+    for m in store.models():
+        config = m.get("feature_config") or {}
+        metrics = m.get("metrics") or {}
+        models.append(
+            {
+                **m,
+                "parent": config.get("parent_model_id"),
+                "is_monitor": "threshold" in config and "channels" in config,
+                "serving": serving.get(str(m["id"]), []),
+                "precision": by_model.get(str(m["id"])),
+                "replay": {
+                    k: metrics[k]
+                    for k in sorted(metrics)
+                    if k.startswith(("new_", "parent_")) and "periods" in k
+                },
+            }
+        )
+    return {
+        "models": models,
+        "precision": precision_by_source(store),
+        "by_month": precision_by_month(store),
+    }
+
+
 def quality(store: Store) -> dict[str, Any]:
     """Data-quality records of the streams and the open data-quality events."""
     seen: dict[str, Event] = {}

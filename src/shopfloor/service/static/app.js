@@ -56,6 +56,18 @@
     }
   });
 
+  // Models page (admins): re-baseline a monitor from the labels; roll a target back.
+  document.addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button.rebaseline, button.rollback");
+    if (!b) return;
+    b.disabled = true;
+    const ok = b.classList.contains("rebaseline")
+      ? await post(`/api/v1/models/${encodeURIComponent(b.dataset.model)}/rebaseline`, { activate: true })
+      : await post(`/api/v1/models/deployments/${encodeURIComponent(b.dataset.target)}/rollback`, { note: "" });
+    if (ok) window.location.reload();
+    else b.disabled = false;
+  });
+
   // Comments on an alert: stored in the event's history, shown at once.
   document.addEventListener("submit", async (ev) => {
     const form = ev.target.closest("form.comment");
