@@ -102,13 +102,29 @@ def test_engineer_sees_a_fault_and_acknowledges_it(service: str, tmp_path: Path)
             assert stored["event"]["status"] == "acknowledged"
             assert stored["history"][-1]["who"] == "olga"
 
+            # A comment from the asset page lands in the alert's history.
+            form = f"form.comment[data-event='{alert['id']}']"
+            page.fill(f"{form} textarea", "drive end louder than motor-02, by ear")
+            page.click(f"{form} button")
+            page.wait_for_selector(
+                f"ul[data-history='{alert['id']}'] .note:has-text('louder than motor-02')"
+            )
+            stored = page.request.get(service + f"api/v1/events/{alert['id']}").json()
+            assert stored["history"][-1]["action"] == "commented"
+
+            # The same page in Korean (Hangul needs a CJK font: ./sf installs fonts-nanum).
+            page.goto(service + "assets/motor-01?lang=ko")
+            page.wait_for_selector("#envelope[data-markers]", timeout=15_000)
+            assert "이력 및 의견" in page.inner_text("main")
+            page.screenshot(path=str(shots / "asset-ko.png"), full_page=True)
+
             page.click("#logout")
             page.wait_for_url("**/login")
             assert page.request.get(service + "api/v1/assets").status == 401
         finally:
             ctx.close()
     assert errors == [], errors
-    for name in ("fleet-before.png", "fleet-faulty.png", "asset.png"):
+    for name in ("fleet-before.png", "fleet-faulty.png", "asset.png", "asset-ko.png"):
         assert (shots / name).stat().st_size > 10_000, name
     keep = os.environ.get("SHOPFLOOR_KEEP_SCREENSHOTS")
     if keep:
