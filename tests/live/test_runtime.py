@@ -103,7 +103,8 @@ def test_restart_resumes_without_losing_or_double_counting_windows(tmp_path: Pat
             await tr.publish(*m)
 
     asyncio.run(run_live(loaded, tmp_path, second))
-    rows = Ledger(tmp_path, "test").windows()
+    with Store.open(tmp_path, read_only=True) as store:
+        rows = Ledger(store, "test").windows()
     keys = [r["window"] for r in rows]
     assert sorted(keys) == list(range(8)), keys  # none lost
     assert len(keys) == len(set(keys))  # none twice

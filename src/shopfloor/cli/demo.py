@@ -166,7 +166,8 @@ def status_table(rows: list[dict[str, Any]], title: str) -> Any:
     from rich.table import Table
 
     table = Table(title=title)
-    for col in ("asset", "health", "grade", "RMS m/s²", "kurtosis", "temp °C", "windows", "alerts"):
+    cols = ("asset", "health", "grade", "anomaly", "RUL s", "RMS m/s²", "kurtosis", "temp °C")
+    for col in (*cols, "windows", "alerts"):
         table.add_column(col)
     for r in rows:
         health = str(r.get("health", "-"))
@@ -179,6 +180,8 @@ def status_table(rows: list[dict[str, Any]], title: str) -> Any:
             str(r["asset"]),
             f"[{style}]{health}[/]" if style else health,
             str(r.get("grade", "-")),
+            num(r.get("anomaly"), ".1f") + (" ALARM" if r.get("anomaly_alarm") else ""),
+            _rul(r),
             num(r.get("rms"), ".2f"),
             num(r.get("kurtosis"), ".1f"),
             num(r.get("de_temp"), ".1f"),
@@ -186,6 +189,14 @@ def status_table(rows: list[dict[str, Any]], title: str) -> Any:
             str(r.get("alerts", 0)),
         )
     return table
+
+
+def _rul(r: dict[str, Any]) -> str:
+    """Remaining life with its interval, seconds ("-" before the first estimate)."""
+    point, lo, hi = r.get("rul_s"), r.get("rul_lower_s"), r.get("rul_upper_s")
+    if not isinstance(point, int | float) or lo is None or hi is None:
+        return "-"
+    return f"{point:.0f} [{lo:.0f}-{hi:.0f}]"
 
 
 def _live(out: CommandOutput, home: Any, duration: float, motors: int) -> None:

@@ -113,6 +113,9 @@ class Maintenance(Streams):
             "events": {
                 r[0]: r[1] for r in q("SELECT status, count(*) FROM events GROUP BY status")
             },
+            "window_results": count("SELECT count(*) FROM window_results"),
+            "dead_letters": count("SELECT count(*) FROM dead_letters"),
+            "scalar_readings": count("SELECT count(*) FROM scalars"),
             "models": [
                 {"id": m["id"], "name": m["name"], "created_by": m["created_by"]}
                 for m in self.models_summary()

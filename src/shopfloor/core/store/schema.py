@@ -111,6 +111,36 @@ MIGRATIONS: list[list[str]] = [
             id INTEGER PRIMARY KEY, asset_id TEXT NOT NULL, component_id TEXT NOT NULL,
             at TEXT NOT NULL, who TEXT NOT NULL, note TEXT NOT NULL)""",
     ],
+    # 2 -> 3: what the live loop keeps besides raw blocks (additive: new tables only)
+    [
+        # -- per-window results of a pipeline, idempotent on (pipeline, asset, channel, window);
+        # ``decisions`` counts how often the window was written (more than 1: decided again,
+        # e.g. after a restart; the first results are kept), so double counting is visible
+        """CREATE TABLE window_results (
+            pipeline TEXT NOT NULL, asset_id TEXT NOT NULL, channel_id TEXT NOT NULL,
+            window_index INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+            status TEXT NOT NULL, decided_ns INTEGER NOT NULL, results TEXT,
+            decisions INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (pipeline, asset_id, channel_id, window_index)) WITHOUT ROWID""",
+        "CREATE INDEX window_results_time ON window_results (asset_id, channel_id, end_ns)",
+        # -- where each channel's windows start, so a restart cuts the same windows
+        """CREATE TABLE window_origins (
+            pipeline TEXT NOT NULL, asset_id TEXT NOT NULL, channel_id TEXT NOT NULL,
+            origin_seq INTEGER NOT NULL, blocks_per_window INTEGER NOT NULL,
+            start_ns INTEGER NOT NULL, block_samples INTEGER NOT NULL,
+            PRIMARY KEY (pipeline, asset_id, channel_id)) WITHOUT ROWID""",
+        # -- messages that never became a record: what came, when, why refused
+        """CREATE TABLE dead_letters (
+            id INTEGER PRIMARY KEY, source TEXT NOT NULL, topic TEXT,
+            received_ns INTEGER NOT NULL, reason TEXT NOT NULL, payload BLOB,
+            payload_bytes INTEGER, pipeline TEXT)""",
+        "CREATE INDEX dead_letters_time ON dead_letters (received_ns)",
+        # -- irregular scalar readings (temperature, speed), idempotent on (asset, channel, t)
+        """CREATE TABLE scalars (
+            asset_id TEXT NOT NULL, channel_id TEXT NOT NULL, t_ns INTEGER NOT NULL,
+            value REAL NOT NULL, seq INTEGER,
+            PRIMARY KEY (asset_id, channel_id, t_ns)) WITHOUT ROWID""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -46,14 +46,16 @@ from shopfloor.core.store.catalog import CATALOG_NAME, StoreBusyError
 from shopfloor.core.store.event_log import EventLog
 from shopfloor.core.store.fleet import FleetRecords
 from shopfloor.core.store.io import describe_os_error
+from shopfloor.core.store.live_records import LiveRecords
 from shopfloor.core.store.maintenance import Maintenance
 from shopfloor.core.store.registry import ModelRegistry
+from shopfloor.core.store.scalars import Scalars
 from shopfloor.core.store.streams import StreamSlice, to_ns
 
 __all__ = ["Store", "StoreBusyError"]
 
 
-class Store(Maintenance, EventLog, ModelRegistry, FleetRecords):
+class Store(Maintenance, EventLog, ModelRegistry, FleetRecords, LiveRecords, Scalars):
     """Handle on one data directory. Open with :meth:`open`, use as a context manager."""
 
     # ------------------------------------------------------------------ opening

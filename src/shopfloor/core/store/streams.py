@@ -161,13 +161,7 @@ class Streams(StoreHandle):
             values = _check_values(b.values, where)
             t0 = to_ns(b.start)
             t1 = t0 + round(len(values) * NS / st.sample_rate_hz)
-            if t1 > now_ns + MAX_CLOCK_SKEW_S * NS:
-                ahead = (t1 - now_ns) / NS
-                raise InputError(
-                    f"{where}: ends {ahead:.1f} s after the store's clock "
-                    f"(more than {MAX_CLOCK_SKEW_S:g} s in the future); check the sender's clock",
-                    column="start",
-                )
+            _check_not_future(t1, now_ns, where)
             if st.last_seq is not None and b.seq <= st.last_seq:
                 if self._is_duplicate(st, b.seq, t0, values, where):
                     report.duplicates += 1
@@ -603,6 +597,36 @@ class Streams(StoreHandle):
         return [
             dict(zip(("stream_id", "at", "kind", "seq", "detail"), r, strict=True)) for r in rows
         ]
+
+
+def check_block(b: Block, stream_rate_hz: float | None, *, now_ns: int, where: str) -> None:
+    """Raise the :class:`InputError` :meth:`Streams.append` would raise for this block on its
+    own (samples, sample rate against the stream's, a block from the future), without touching
+    the store: a caller on another thread than the writer can refuse a block before it is
+    queued for storing. Duplicates and resends are judged by ``append`` alone."""
+    values = _check_values(b.values, where)
+    rate = float(b.sample_rate_hz)
+    if not (np.isfinite(rate) and rate > 0):
+        raise InputError(
+            f"{where}: sample rate must be positive, got {rate}", column="sample_rate_hz"
+        )
+    if stream_rate_hz is not None and abs(rate - stream_rate_hz) > 1e-9 * stream_rate_hz:
+        raise InputError(
+            f"{where}: sample rate {rate:g} Hz, but stream {b.asset_id}/{b.channel_id!r} "
+            f"is stored at {stream_rate_hz:g} Hz",
+            column="sample_rate_hz",
+        )
+    _check_not_future(to_ns(b.start) + round(len(values) * NS / rate), now_ns, where)
+
+
+def _check_not_future(t1: int, now_ns: int, where: str) -> None:
+    if t1 > now_ns + MAX_CLOCK_SKEW_S * NS:
+        ahead = (t1 - now_ns) / NS
+        raise InputError(
+            f"{where}: ends {ahead:.1f} s after the store's clock "
+            f"(more than {MAX_CLOCK_SKEW_S:g} s in the future); check the sender's clock",
+            column="start",
+        )
 
 
 def _check_values(values: object, where: str) -> np.ndarray:

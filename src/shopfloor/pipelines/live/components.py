@@ -4,11 +4,11 @@
 ``features.time``      RMS, peak, crest factor, kurtosis (:mod:`~shopfloor.manipulation`)
 ``features.bearing``   envelope evidence at the bearing's defect frequencies
 ``diagnosis.physics``  :class:`~shopfloor.assessment.physics_diagnoser.PhysicsRuleDiagnoser`
-``advice.alerts``      confirmed, de-duplicated alerts (:mod:`shopfloor.advisory.alerts`)
+``advice.alerts``      confirmed, de-duplicated alerts (:mod:`shopfloor.advisory.alerts`), with
+                       the anomaly score and remaining life as evidence where the chain has them
 =====================  ==========================================================
 
-Anomaly scorers and remaining-life models plug in the same way once they exist: a class with
-``requires``/``provides`` registered under a name.
+Anomaly detection, the fused diagnosis and remaining life are in :mod:`.assessments`.
 """
 
 from __future__ import annotations
@@ -143,8 +143,9 @@ class Alerts(Component):
             window.results["alert"] = None
             return
         evidence: dict[str, Any] = {"diagnosis": d}
-        if "time" in window.results:
-            evidence["time"] = window.results["time"]
+        for key in ("time", "anomaly", "rul"):  # what the chain found besides the diagnosis
+            if key in window.results:
+                evidence[key] = window.results[key]
         asset, ch = window.asset.id, window.channel_id
         window.results["alert"] = Alert(
             asset_id=asset,
@@ -152,7 +153,7 @@ class Alerts(Component):
             finding=finding,
             severity=severity,
             summary=f"{asset}/{ch}: {finding.replace('_', ' ')} ({d['severity']}), "
-            f"confirmed in {self.confirm_windows} consecutive windows",
+            f"confirmed in {self.confirm_windows} consecutive windows" + _context(window.results),
             suggested_action=suggested_action(finding, severity),
             evidence=evidence,
             dedup_key=f"{asset}/{ch}/{finding}",
@@ -161,6 +162,22 @@ class Alerts(Component):
             end_ns=window.end_ns,
             source=self.name,
         )
+
+
+def _context(results: dict[str, Any]) -> str:
+    """The anomaly score and remaining life in words, for an alert's summary."""
+    parts = []
+    a = results.get("anomaly") or {}
+    if a.get("margin") is not None:
+        parts.append(f"anomaly score {a['margin']:.1f}x its limit")
+    r = results.get("rul") or {}
+    if r.get("remaining_s") is not None:
+        level = round(100 * (1 - float(r.get("alpha", 0.1))))
+        parts.append(
+            f"remaining life {r['remaining_s']:.0f} s ({level} % interval "
+            f"{r['lower_s']:.0f}-{r['upper_s']:.0f} s)"
+        )
+    return "; " + "; ".join(parts) if parts else ""
 
 
 def stored_results(results: dict[str, Any]) -> dict[str, Any]:

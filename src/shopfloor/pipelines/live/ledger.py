@@ -1,96 +1,102 @@
-"""Window results and dead letters of a pipeline, on disk, idempotent per window.
+"""A pipeline's bookkeeping of windows and dead letters, kept in the store.
 
-Why not the store: the store (issue 19) has an append path for raw sample blocks and a table
-of events, but no append path for per-window results (features, verdicts) or for messages that
-never became a block (dead letters). Until it has, this ledger is the narrowest adapter:
-append-only JSON lines under ``<home>/live/<pipeline>/``, written and fsynced before the
-messages they come from are acknowledged, one line per (asset, channel, window) -- a window
-already in the ledger is never written again, so a restart cannot double-count it.
+The store's ``window_results``, ``window_origins`` and ``dead_letters`` tables
+(:mod:`shopfloor.core.store.live_records`) hold what this ledger decides; the ledger is the
+runtime's in-memory view of them:
 
-Lines: ``{"type": "origin", ...}`` (where a channel's windows start), ``{"type": "window", ...}``
-(a result, or ``"status": "incomplete"``), and in ``dead_letters.jsonl`` one line per message
-refused, with the reason.
+* where each channel's windows start (its *origin*), so a restart cuts the same windows;
+* which windows are decided: a channel's windows are decided in index order (released or given
+  up), and one batch's decisions are committed together, so the committed windows of a channel
+  are always ``0 .. head``; a window is decided when it is at or below the committed head, or
+  among the decisions not yet committed;
+* what is waiting to be committed (:meth:`Ledger.take`), which the runtime hands to its store
+  writer and acknowledges the messages only after that commit.
+
+A restart after a crash loses nothing that was acknowledged and decides no window twice: the
+store keeps every window at most once (first write wins), and the ledger reloads the heads.
+
+Pipelines of earlier shopfloor versions kept these in JSON lines under
+``<home>/live/<pipeline>/``; on first use they are copied into the store and renamed
+``*.imported``, so their windows are neither lost nor decided again.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from shopfloor.core.errors import StoreError
+from shopfloor.core.store import DeadLetterRecord, Store, WindowOrigin, WindowResult
+
+Origin = WindowOrigin
+Key = tuple[str, str]
 
 
 @dataclass
-class Origin:
-    origin_seq: int
-    blocks_per_window: int
-    start_ns: int
-    block_samples: int
+class Pending:
+    """Decisions not yet committed to the store (one batch's, or several)."""
+
+    pipeline: str = ""
+    origins: list[tuple[str, str, WindowOrigin]] = field(default_factory=list)
+    windows: list[WindowResult] = field(default_factory=list)
+    dead: list[DeadLetterRecord] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.origins or self.windows or self.dead)
+
+    def commit(self, store: Store) -> None:
+        """Write everything to ``store`` (on the thread that owns its writes)."""
+        for asset_id, channel_id, origin in self.origins:
+            store.set_window_origin(self.pipeline, asset_id, channel_id, origin)
+        store.append_windows(self.windows)
+        store.add_dead_letters(self.dead)
 
 
 class Ledger:
-    """The results file of one pipeline in one data directory."""
+    """Windows and dead letters of one pipeline in one store.
 
-    def __init__(self, home: Path, pipeline: str) -> None:
-        self.folder = Path(home) / "live" / pipeline
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.windows_path = self.folder / "windows.jsonl"
-        self.dead_path = self.folder / "dead_letters.jsonl"
-        self.origins: dict[tuple[str, str], Origin] = {}
-        self.done: dict[tuple[str, str], dict[int, int]] = {}  # window -> end_ns
-        self.dead_letters = 0
-        for path in (self.windows_path, self.dead_path):
-            _trim_partial_line(path)
-        self._load()
-        self._fh: IO[str] = open(self.windows_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._dead: IO[str] = open(self.dead_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._dirty = False
+    Parameters
+    ----------
+    store: the store (read at construction, on the thread that owns it).
+    pipeline: the spec's name.
+    """
 
-    def _load(self) -> None:
-        for doc in _lines(self.windows_path):
-            key = (doc["asset_id"], doc["channel_id"])
-            if doc["type"] == "origin":
-                self.origins.setdefault(
-                    key,
-                    Origin(
-                        doc["origin_seq"],
-                        doc["blocks_per_window"],
-                        doc["start_ns"],
-                        doc["block_samples"],
-                    ),
-                )
-            elif doc["type"] == "window":
-                self.done.setdefault(key, {})[int(doc["window"])] = int(doc.get("end_ns", 0))
-        self.dead_letters = sum(1 for _ in _lines(self.dead_path))
+    def __init__(self, store: Store, pipeline: str) -> None:
+        self.pipeline = pipeline
+        self.home = Path(store.home)
+        _import_jsonl(store, pipeline)
+        self.origins: dict[Key, WindowOrigin] = store.window_origins(pipeline)
+        heads = store.window_heads(pipeline)
+        self._head: dict[Key, int] = {k: w for k, (w, _) in heads.items()}
+        self._last_end: dict[Key, tuple[int, int]] = dict(heads)
+        self._decided: dict[Key, set[int]] = {}
+        self.windows_decided: dict[Key, int] = {k: w + 1 for k, w in self._head.items()}
+        """Per channel: windows decided so far (all sessions)."""
+        self.dead_letters = store.dead_letter_count(pipeline=pipeline)
+        self._pending = Pending(pipeline=pipeline)
 
     def has(self, asset_id: str, channel_id: str, window: int) -> bool:
-        return window in self.done.get((asset_id, channel_id), {})
+        key = (asset_id, channel_id)
+        return window <= self._head.get(key, -1) or window in self._decided.get(key, ())
 
     def next_window(self, asset_id: str, channel_id: str) -> int:
-        done = self.done.get((asset_id, channel_id))
-        return max(done) + 1 if done else 0
+        key = (asset_id, channel_id)
+        return max(self._head.get(key, -1), max(self._decided.get(key, ()), default=-1)) + 1
 
-    def set_origin(self, asset_id: str, channel_id: str, origin: Origin) -> None:
+    def last_end_ns(self, asset_id: str, channel_id: str, window: int) -> int | None:
+        """End of a decided window, where the ledger still knows it (the newest one)."""
+        known = self._last_end.get((asset_id, channel_id))
+        return known[1] if known is not None and known[0] == window else None
+
+    def set_origin(self, asset_id: str, channel_id: str, origin: WindowOrigin) -> None:
         key = (asset_id, channel_id)
         if key in self.origins:
             return
         self.origins[key] = origin
-        self._write(
-            {
-                "type": "origin",
-                "asset_id": asset_id,
-                "channel_id": channel_id,
-                "origin_seq": origin.origin_seq,
-                "blocks_per_window": origin.blocks_per_window,
-                "start_ns": origin.start_ns,
-                "block_samples": origin.block_samples,
-            }
-        )
+        self._pending.origins.append((asset_id, channel_id, origin))
 
     def add_window(
         self,
@@ -102,67 +108,149 @@ class Ledger:
         results: dict[str, Any] | None,
         status: str = "ok",
     ) -> bool:
-        """Record a window; False (and nothing written) if it is already recorded."""
+        """Decide a window; False (and nothing recorded) if it is already decided."""
         if self.has(asset_id, channel_id, window):
             return False
-        self.done.setdefault((asset_id, channel_id), {})[window] = end_ns
-        self._write(
-            {
-                "type": "window",
-                "asset_id": asset_id,
-                "channel_id": channel_id,
-                "window": window,
-                "start_ns": start_ns,
-                "end_ns": end_ns,
-                "status": status,
-                "decided_ns": time.time_ns(),
-                "results": results,
-            }
+        key = (asset_id, channel_id)
+        self._decided.setdefault(key, set()).add(window)
+        self.windows_decided[key] = self.windows_decided.get(key, 0) + 1
+        if window >= self._last_end.get(key, (-1, 0))[0]:
+            self._last_end[key] = (window, end_ns)
+        self._pending.windows.append(
+            WindowResult(
+                self.pipeline,
+                asset_id,
+                channel_id,
+                window,
+                start_ns,
+                end_ns,
+                status,
+                results,
+                time.time_ns(),
+            )
         )
         return True
 
-    def add_dead_letter(self, doc: dict[str, Any]) -> None:
-        self._dead.write(json.dumps(doc, default=str) + "\n")
+    def add_dead_letter(self, letter: DeadLetterRecord) -> None:
+        self._pending.dead.append(letter)
         self.dead_letters += 1
-        self._dirty = True
 
-    def _write(self, doc: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(doc, default=str, allow_nan=True) + "\n")
-        self._dirty = True
+    def take(self) -> Pending:
+        """What is waiting to be committed, handed over (the ledger starts a new batch).
 
-    def sync(self) -> None:
-        """Flush and fsync: after this, what was written survives a crash."""
-        if not self._dirty:
-            return
-        try:
-            for fh in (self._fh, self._dead):
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
-            raise StoreError(f"cannot write the pipeline ledger in {self.folder}: {exc}") from exc
-        self._dirty = False
+        The windows in it count as decided at once; :meth:`committed` moves the heads when the
+        store has them, so the in-memory set stays small.
+        """
+        pending, self._pending = self._pending, Pending(pipeline=self.pipeline)
+        return pending
 
-    def close(self) -> None:
-        self.sync()
-        self._fh.close()
-        self._dead.close()
+    def committed(self, pending: Pending) -> None:
+        """``pending`` is in the store: fold its windows into the heads."""
+        for w in pending.windows:
+            key = (w.asset_id, w.channel_id)
+            decided = self._decided.get(key)
+            head = self._head.get(key, -1)
+            while decided and head + 1 in decided:
+                head += 1
+                decided.discard(head)
+            self._head[key] = head
 
     def windows(self) -> list[dict[str, Any]]:
-        """Every window line (for reports and tests)."""
-        return [d for d in _lines(self.windows_path) if d["type"] == "window"]
+        """Every committed window of this pipeline as a dict (for reports and tests), by
+        asset, channel and window; read through a read-only handle, so it works while the
+        runtime writes and after it closed."""
+        with Store.open(self.home, read_only=True) as store:
+            rows = store.window_results(pipeline=self.pipeline)
+        rows.sort(key=lambda w: (w.asset_id, w.channel_id, w.window))
+        return [
+            {
+                "asset_id": w.asset_id,
+                "channel_id": w.channel_id,
+                "window": w.window,
+                "start_ns": w.start_ns,
+                "end_ns": w.end_ns,
+                "status": w.status,
+                "decided_ns": w.decided_ns,
+                "results": w.results,
+            }
+            for w in rows
+        ]
 
     def dead_letter_rows(self) -> list[dict[str, Any]]:
-        return list(_lines(self.dead_path))
+        """This pipeline's committed dead letters, oldest first, as dicts."""
+        with Store.open(self.home, read_only=True) as store:
+            rows = store.dead_letters(pipeline=self.pipeline, newest_first=False)
+        return [
+            {
+                "topic": d.topic,
+                "reason": d.reason,
+                "received_ns": d.received_ns,
+                "source": d.source,
+                "payload_head_hex": d.payload.hex(),
+                "payload_bytes": d.payload_bytes,
+            }
+            for d in rows
+        ]
+
+    def commit_now(self, store: Store) -> None:
+        """Commit what is pending on this thread (start-up and shut-down)."""
+        pending = self.take()
+        if pending:
+            pending.commit(store)
+            self.committed(pending)
 
 
-def _trim_partial_line(path: Path) -> None:
-    """Cut a last line left unfinished by a crash, so the next line starts clean."""
-    if not path.exists():
+def _import_jsonl(store: Store, pipeline: str) -> None:
+    """Copy a pipeline's JSON-lines ledger of an earlier version into the store, once."""
+    folder = Path(store.home) / "live" / pipeline
+    windows_path, dead_path = folder / "windows.jsonl", folder / "dead_letters.jsonl"
+    if store.read_only or not (windows_path.exists() or dead_path.exists()):
         return
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    if end != len(data):
-        os.truncate(path, end)
+    pending = Pending(pipeline=pipeline)
+    for doc in _lines(windows_path):
+        if doc.get("type") == "origin":
+            pending.origins.append(
+                (
+                    str(doc["asset_id"]),
+                    str(doc["channel_id"]),
+                    WindowOrigin(
+                        int(doc["origin_seq"]),
+                        int(doc["blocks_per_window"]),
+                        int(doc["start_ns"]),
+                        int(doc["block_samples"]),
+                    ),
+                )
+            )
+        elif doc.get("type") == "window":
+            pending.windows.append(
+                WindowResult(
+                    pipeline,
+                    str(doc["asset_id"]),
+                    str(doc["channel_id"]),
+                    int(doc["window"]),
+                    int(doc.get("start_ns", 0)),
+                    int(doc.get("end_ns", 0)),
+                    str(doc.get("status", "ok")),
+                    doc.get("results"),
+                    int(doc.get("decided_ns", 0)),
+                )
+            )
+    for doc in _lines(dead_path):
+        head = doc.get("payload_head_hex")
+        pending.dead.append(
+            DeadLetterRecord(
+                source="import",
+                reason=str(doc.get("reason", "")),
+                received_ns=int(doc.get("received_ns", 0)),
+                topic=doc.get("topic"),
+                payload=bytes.fromhex(head) if isinstance(head, str) else b"",
+                pipeline=pipeline,
+            )
+        )
+    pending.commit(store)
+    for path in (windows_path, dead_path):
+        if path.exists():
+            path.rename(path.with_name(path.name + ".imported"))
 
 
 def _lines(path: Path) -> Iterator[dict[str, Any]]:
@@ -175,6 +263,8 @@ def _lines(path: Path) -> Iterator[dict[str, Any]]:
             if not line.endswith("\n"):
                 break
             try:
-                yield json.loads(line)
+                doc = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if isinstance(doc, dict):
+                yield doc

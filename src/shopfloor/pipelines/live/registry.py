@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +42,25 @@ class Window:
     results: dict[str, Any] = field(default_factory=dict)
 
 
+class StoredHistory(Protocol):
+    """What the store holds of one channel's earlier windows (for :meth:`Component.restore`)."""
+
+    def first(self, n: int) -> list[tuple[dict[str, Any], int]]:
+        """Results and end (ns) of the channel's first ``n`` ``ok`` windows, in order."""
+        ...
+
+    def trend(self, field: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+        """Window indices, window ends (ns) and values of one numeric result field (dotted)."""
+        ...
+
+    def first_start_ns(self) -> int | None:
+        """Start (ns) of the channel's first recorded window."""
+        ...
+
+
+FloatArray = npt.NDArray[np.float64]
+
+
 class Component:
     """Base of pipeline components. ``__init__`` takes the spec's ``with:`` parameters."""
 
@@ -60,6 +79,12 @@ class Component:
         """
         for window in windows:
             self.process(window)
+
+    def restore(self, state: dict[str, Any], history: StoredHistory) -> None:
+        """Rebuild this component's per-channel memory in ``state`` after a restart, from what
+        the store holds of the channel's earlier windows. The default keeps nothing (stateless
+        components, or memory that is rebuilt by the next windows)."""
+        return None
 
 
 def run_chain(components: list[Component], windows: list[Window]) -> dict[int, str]:
@@ -105,6 +130,7 @@ def component(name: str) -> Callable[[_C], _C]:
 
 def known() -> dict[str, type[Component]]:
     """Every registered component by name (the built-in ones are loaded first)."""
+    import shopfloor.pipelines.live.assessments
     import shopfloor.pipelines.live.components  # noqa: F401  (registers the built-ins)
 
     return dict(_REGISTRY)

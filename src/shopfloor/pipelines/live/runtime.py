@@ -3,16 +3,23 @@
 Order of work for each batch of records, which is what makes a crash lose and double-count
 nothing:
 
-1. raw blocks are appended to the store (idempotent on (stream, sequence): a re-delivered block
-   is recognised and not stored twice);
-2. blocks go to their channel's windows; each complete window runs the spec's chain;
-3. alerts go to the sinks (the store folds repeats by their de-duplication key);
-4. window results and dead letters are written to the ledger and fsynced;
-5. only then are the messages acknowledged to the transport (MQTT QoS 1).
+1. each block is checked as the store would check it on its own (samples, sample rate, not
+   from the future); a block that fails is a dead letter with the store's reason;
+2. blocks go to their channel's windows; each complete window runs the spec's chain at once,
+   and its alert goes to the sinks (the store folds repeats by their de-duplication key);
+3. the raw blocks, the window results, dead letters, scalar readings and events go to the
+   store writer (:mod:`.writer`), a thread that commits them in groups (one fsync for all
+   batches that queued while the previous one was written); raw blocks are idempotent on
+   (stream, sequence), window results on (pipeline, asset, channel, window);
+4. only when the writer has committed a batch are its messages acknowledged to the transport
+   (MQTT QoS 1).
 
-A crash before 5 makes the broker deliver the messages again; what step 1 already stored is
-recognised, and windows are rebuilt from the store on restart (:meth:`LiveRuntime.prepare`), so
-each window is assessed and recorded exactly once.
+Steps 2 and 3 overlap: the loop assesses the next windows while the writer waits for the disk,
+so a slow fsync delays acknowledgements, not decisions. A crash before 4 makes the broker
+deliver the messages again; what the store already holds is recognised, and windows are rebuilt
+from the store on restart (:meth:`LiveRuntime.prepare`), so each window is assessed and
+recorded once. (An alert sent to the log or a webhook just before such a crash may be sent
+again on restart; the store's copy is folded by its de-duplication key.)
 
 Bad input never stops the service: an unknown topic, a garbage payload or a wrong sample rate
 becomes a dead letter with its reason; a block the store refuses (from the future, contradicting
@@ -28,6 +35,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,16 +44,22 @@ import numpy as np
 from shopfloor.acquisition.live.connector import Connector, DeadLetter, Record
 from shopfloor.advisory.alerts import Alert
 from shopfloor.core.errors import InputError, ShopfloorError
-from shopfloor.core.store import Block, Store
+from shopfloor.core.events import Event
+from shopfloor.core.store import Block, DeadLetterRecord, ScalarReading, Store
+from shopfloor.core.store.streams import check_block
 from shopfloor.pipelines.live.components import stored_results
-from shopfloor.pipelines.live.ledger import Ledger, Origin
+from shopfloor.pipelines.live.ledger import Ledger, Origin, Pending
 from shopfloor.pipelines.live.registry import Window, run_chain
 from shopfloor.pipelines.live.sinks import build_sinks, quality_event
 from shopfloor.pipelines.live.spec import LoadedSpec
 from shopfloor.pipelines.live.windows import ChannelWindows, ReadyWindow
+from shopfloor.pipelines.live.writer import StoreWriter, WriteJob, WriteResult
 
 Key = tuple[str, str]
 NS = 1_000_000_000
+MAX_BATCHES_IN_FLIGHT = 32
+"""Batches assessed but not yet committed by the writer, at most: beyond it the loop waits for
+the writer (back-pressure reaches the transport through the bounded queue)."""
 
 
 @dataclass
@@ -76,8 +90,17 @@ class ChannelStatus:
     results: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class _InFlight:
+    future: Future[WriteResult]
+    items: list[Record | DeadLetter]
+    pending: Pending
+
+
 class LiveRuntime:
     """Runs one pipeline spec against a live connector, writing to an open (writable) store.
+
+    While :meth:`run` runs, only its writer thread uses ``store``; the caller must not.
 
     Parameters
     ----------
@@ -99,9 +122,10 @@ class LiveRuntime:
         self.spec = loaded.spec
         self.fleet = loaded.fleet
         self.store = store
-        self.ledger = Ledger(store.home, self.spec.name)
+        self.ledger = Ledger(store, self.spec.name)
         self.components = loaded.components()
-        self.sinks = build_sinks(self.spec.sinks, store, echo)
+        self.writer: StoreWriter | None = None
+        self.sinks = build_sinks(self.spec.sinks, echo, self._via_writer)
         self.on_window = on_window
         self.counters = Counters()
         self.windows: dict[Key, ChannelWindows] = {}
@@ -111,12 +135,21 @@ class LiveRuntime:
         """Per window: its last sample's time to its decision, ms (sender and network included)."""
         self.pipeline_ms: deque[float] = deque(maxlen=100_000)
         """Per window: receipt of the block that completed it to its decision, ms."""
+        self.stored_ms: deque[float] = deque(maxlen=100_000)
+        """Per window: its last sample's time to its result committed in the store, ms."""
         self.alerts: list[Alert] = []
-        self.seconds = {"store_append": 0.0, "chain": 0.0, "ledger_sync": 0.0}
-        """Wall seconds spent in each step (where latency and throughput go)."""
+        self.seconds = {"store_append": 0.0, "chain": 0.0, "store_decisions": 0.0, "handle": 0.0}
+        """Wall seconds in each step: the loop's (``chain``, ``handle`` in all) and the store
+        writer thread's (``store_append``, ``store_decisions``), which overlap the loop's."""
         self.batches = 0
+        self.writer_stats: dict[str, Any] = {}
+        """Store writer after a run: commits, batches they held, seconds appending/deciding."""
         self.health: dict[str, Any] = {}
         self._assets = {a.id: a for a in self.fleet.assets}
+        self._rates: dict[Key, float] = {}
+        self._inflight: asyncio.Queue[_InFlight | None] | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._failure: BaseException | None = None
 
     # ------------------------------------------------------------------ start-up
     def prepare(self) -> None:
@@ -126,6 +159,7 @@ class LiveRuntime:
             if owner is None:
                 self.store.put_asset(asset)
         streams = {(str(s["asset_id"]), str(s["channel_id"])): s for s in self.store.streams()}
+        self._rates = {k: float(s["sample_rate_hz"]) for k, s in streams.items()}  # type: ignore[arg-type]
         for key, origin in self.ledger.origins.items():
             live_asset = self._assets.get(key[0])
             ch = (
@@ -138,15 +172,24 @@ class LiveRuntime:
             cw = ChannelWindows(origin.origin_seq, origin.blocks_per_window, ch.sample_rate_hz)
             cw.next_index = self.ledger.next_window(*key)
             self.windows[key] = cw
+            if cw.next_index > 0:
+                history = _History(self.store, self.spec.name, key)
+                state = self.state.setdefault(key, {})
+                for comp in self.components:
+                    comp.restore(state, history)
             stored = streams.get(key)
             if stored is None or stored["last_seq"] is None:
                 continue
             first_seq = cw.origin_seq + cw.next_index * cw.blocks_per_window
             if _int(stored["last_seq"]) < first_seq:
                 continue
-            ends = self.ledger.done.get(key, {})
-            start_ns = ends[cw.next_index - 1] if cw.next_index > 0 else origin.start_ns
+            start_ns = self.ledger.last_end_ns(*key, cw.next_index - 1) or (
+                # the newest decided window was given up (no end): count from the origin
+                origin.start_ns + round((first_seq - origin.origin_seq) * origin.block_samples
+                                        * NS / cw.sample_rate_hz)
+            )  # fmt: skip
             self._replay_stored(key, cw, origin, first_seq, start_ns, _int(stored["last_end_ns"]))
+        self.ledger.commit_now(self.store)
 
     def _replay_stored(
         self, key: Key, cw: ChannelWindows, origin: Origin, first_seq: int, lo: int, hi: int
@@ -162,7 +205,6 @@ class LiveRuntime:
             ready += cw.add(first_seq + i, t0, values[i * n : (i + 1) * n])
         self.status.setdefault(key, ChannelStatus()).last_seq = first_seq + values.size // n - 1
         self._assess([(key, w) for w in ready])
-        self.ledger.sync()
 
     # ------------------------------------------------------------------ the loop
     async def run(
@@ -172,10 +214,18 @@ class LiveRuntime:
         duration_s: float | None = None,
         stop: asyncio.Event | None = None,
     ) -> Counters:
-        """Run until ``duration_s`` passes, ``stop`` is set or the transport closes."""
+        """Run until ``duration_s`` passes, ``stop`` is set or the transport closes.
+
+        Raises what the store raised (a full disk, say) after stopping cleanly: nothing that
+        was not committed is acknowledged.
+        """
         self.prepare()
         stop = stop or asyncio.Event()
         queue: asyncio.Queue[Record | DeadLetter | None] = asyncio.Queue(self.spec.queue_size)
+        self.writer = StoreWriter(self.store)
+        self._inflight = asyncio.Queue()
+        self._slots = asyncio.Semaphore(MAX_BATCHES_IN_FLIGHT)
+        acker = asyncio.create_task(self._ack_committed(stop))
         await connector.open()
 
         async def read() -> None:
@@ -215,14 +265,62 @@ class LiveRuntime:
                 timer.cancel()
             stopper.cancel()
             watchdog.cancel()
+            for sink in self.sinks:
+                await sink.close()
+            # what was assessed is committed and acknowledged before the transport closes
+            await self._inflight.put(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await acker
+            self.writer.close()
+            self.writer_stats = {
+                "commits": self.writer.groups,
+                "batches": self.writer.jobs,
+                "append_s": round(self.writer.seconds["append"], 3),
+                "decisions_s": round(self.writer.seconds["decisions"], 3),
+            }
+            self.seconds["store_append"] = self.writer.seconds["append"]
+            self.seconds["store_decisions"] = self.writer.seconds["decisions"]
+            self.writer = None
             await connector.close()
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
-            for sink in self.sinks:
-                await sink.close()
-            self.ledger.sync()
+        if self._failure is not None:
+            raise self._failure
         return self.counters
+
+    async def _ack_committed(self, stop: asyncio.Event) -> None:
+        """Acknowledge each batch once the writer has committed it, in order."""
+        assert self._inflight is not None
+        assert self._slots is not None
+        while (job := await self._inflight.get()) is not None:
+            try:
+                result = await asyncio.wrap_future(job.future)
+            except BaseException as exc:  # the store failed: stop, acknowledge nothing more
+                if self._failure is None:
+                    self._failure = exc
+                stop.set()
+                self._slots.release()
+                continue
+            self.ledger.committed(job.pending)
+            now = time.time_ns()
+            self.stored_ms.extend(
+                (now - w.end_ns) / 1e6 for w in job.pending.windows if w.status == "ok"
+            )
+            self.counters.blocks_stored += result.stored
+            self.counters.blocks_duplicate += result.duplicates
+            self.counters.dead_letters += len(result.refused)
+            if self._failure is None:
+                for item in job.items:
+                    await item.ack()
+            self._slots.release()
+
+    def _via_writer(self, fn: Callable[[Store, Pending], None]) -> None:
+        """Store work from the loop (events): on the writer thread while it runs."""
+        if self.writer is None:
+            fn(self.store, Pending())
+        else:
+            self.writer.call(fn)
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Raise a data-quality event for a waveform channel that has gone silent."""
@@ -241,13 +339,16 @@ class LiveRuntime:
                         quality_event(*key, "channel_stopped", detail, time.time_ns(), "runtime")
                     )
             if events:
-                self.store.add_events(events, who="shopfloor run")
+                self._via_writer(_add_events(events))
 
     # ------------------------------------------------------------------ one batch
     async def handle(self, batch: list[Record | DeadLetter]) -> None:
-        """Store, window, assess and record a batch; then acknowledge it."""
+        """Check, window and assess a batch, hand its writes to the store writer; its messages
+        are acknowledged once they are committed (see the module docstring)."""
+        t_handle = time.perf_counter()
         dead: list[tuple[Record | DeadLetter, str]] = []
         blocks: list[Record] = []
+        scalars: list[Record] = []
         for item in batch:
             self.counters.records += 1
             if isinstance(item, DeadLetter):
@@ -255,10 +356,9 @@ class LiveRuntime:
             elif item.kind == "block":
                 blocks.append(item)
             else:
+                scalars.append(item)
                 self._scalar(item)
-        t_store = time.perf_counter()
-        accepted = self._store_blocks(blocks, dead)
-        self.seconds["store_append"] += time.perf_counter() - t_store
+        accepted = self._check_blocks(blocks, dead)
         ready: list[tuple[Key, ReadyWindow]] = []
         completed_by: list[int] = []
         quality = []
@@ -283,8 +383,6 @@ class LiveRuntime:
             ready += [(key, w) for w in new]
             completed_by += [rec.received_ns] * len(new)
             self._note_incomplete(key, cw)
-        if quality:
-            self.store.add_events(quality, who="shopfloor run")
         t_chain = time.perf_counter()
         alerts = self._assess(ready) if ready else []
         self.seconds["chain"] += time.perf_counter() - t_chain
@@ -302,47 +400,56 @@ class LiveRuntime:
         for item, reason in dead:
             self.counters.dead_letters += 1
             self.ledger.add_dead_letter(
-                {
-                    "topic": item.topic,
-                    "reason": reason,
-                    "received_ns": item.received_ns,
-                    "payload_head_hex": item.payload_head.hex()
-                    if isinstance(item, DeadLetter)
-                    else None,
-                }
+                DeadLetterRecord(
+                    source=self.spec.source.kind,
+                    reason=reason,
+                    received_ns=item.received_ns,
+                    topic=item.topic,
+                    payload=item.payload_head if isinstance(item, DeadLetter) else b"",
+                    payload_bytes=item.payload_bytes if isinstance(item, DeadLetter) else None,
+                    pipeline=self.spec.name,
+                )
             )
-        t_sync = time.perf_counter()
-        self.ledger.sync()
-        self.seconds["ledger_sync"] += time.perf_counter() - t_sync
+        pending = self.ledger.take()
+        job = WriteJob(
+            [
+                Block(
+                    r.asset_id, r.channel_id, r.seq, r.start_ns, r.sample_rate_hz or 0.0, r.values
+                )
+                for r in accepted
+            ],
+            pending,
+            extra=_extra_writes(quality, scalars, self.spec.source.kind, self.spec.name),
+            dead_source=self.spec.source.kind,
+            topics=[r.topic for r in accepted],
+        )
         self.batches += 1
-        for item in batch:
-            await item.ack()
+        self.seconds["handle"] += time.perf_counter() - t_handle
+        if self.writer is None or self._slots is None or self._inflight is None:
+            raise RuntimeError("LiveRuntime.handle runs inside LiveRuntime.run")
+        await self._slots.acquire()  # back-pressure: at most MAX_BATCHES_IN_FLIGHT uncommitted
+        future = self.writer.submit(job)
+        await self._inflight.put(_InFlight(future, batch, pending))
+        self.seconds["store_append"] = self.writer.seconds["append"]
+        self.seconds["store_decisions"] = self.writer.seconds["decisions"]
 
-    def _store_blocks(
+    def _check_blocks(
         self, blocks: list[Record], dead: list[tuple[Record | DeadLetter, str]]
     ) -> list[Record]:
-        if not blocks:
-            return []
-        as_blocks = [
-            Block(r.asset_id, r.channel_id, r.seq, r.start_ns, r.sample_rate_hz or 0.0, r.values)
-            for r in blocks
-        ]
-        try:
-            report = self.store.append(as_blocks)
-            self.counters.blocks_stored += report.stored
-            self.counters.blocks_duplicate += report.duplicates
-            return blocks
-        except InputError:
-            pass  # one bad block refuses the call: store them one by one to find it
+        """Blocks the store will take; the others become dead letters with the store's reason."""
+        now_ns = time.time_ns()
         accepted = []
-        for rec, blk in zip(blocks, as_blocks, strict=True):
+        for rec in blocks:
+            key = (rec.asset_id, rec.channel_id)
+            rate = rec.sample_rate_hz or 0.0
+            block = _block(rec)
+            where = f"block ({rec.asset_id}/{rec.channel_id} seq {rec.seq})"
             try:
-                report = self.store.append([blk])
+                check_block(block, self._rates.get(key), now_ns=now_ns, where=where)
             except InputError as exc:
                 dead.append((rec, f"refused by the store: {exc}"))
                 continue
-            self.counters.blocks_stored += report.stored
-            self.counters.blocks_duplicate += report.duplicates
+            self._rates.setdefault(key, rate)
             accepted.append(rec)
         return accepted
 
@@ -422,20 +529,106 @@ class LiveRuntime:
                     continue
                 d = st.results.get("diagnosis") or {}
                 t = st.results.get("time") or {}
+                a = st.results.get("anomaly") or {}
+                r = st.results.get("rul") or {}
                 row.update(
                     health=d.get("label", "-"),
                     grade=d.get("severity", "-"),
                     rms=t.get("rms"),
                     kurtosis=t.get("kurtosis"),
+                    anomaly=a.get("margin"),
+                    anomaly_alarm=a.get("alarm"),
+                    rul_s=r.get("remaining_s"),
+                    rul_lower_s=r.get("lower_s"),
+                    rul_upper_s=r.get("upper_s"),
                     stopped=st.stopped,
                 )
-                row["windows"] += len(self.ledger.done.get((asset.id, ch.id), {}))
+                row["windows"] += self.ledger.windows_decided.get((asset.id, ch.id), 0)
             row["alerts"] = sum(1 for a in self.alerts if a.asset_id == asset.id)
             rows.append(row)
         return rows
 
     def close(self) -> None:
-        self.ledger.close()
+        """Commit what a direct :meth:`handle` left pending (:meth:`run` commits its own)."""
+        if self.writer is None and not self.store.read_only:
+            self.ledger.commit_now(self.store)
+
+
+class _History:
+    """A channel's stored window results, for :meth:`Component.restore` (start-up only)."""
+
+    def __init__(self, store: Store, pipeline: str, key: Key) -> None:
+        self.store, self.pipeline, self.key = store, pipeline, key
+
+    def first(self, n: int) -> list[tuple[dict[str, Any], int]]:
+        rows = self.store.window_results(
+            pipeline=self.pipeline, asset_id=self.key[0], channel_id=self.key[1], status="ok",
+            since=1, limit=n,
+        )  # fmt: skip
+        return [(r.results or {}, r.end_ns) for r in rows]
+
+    def trend(self, field: str) -> tuple[Any, Any, Any]:
+        t = self.store.window_trend(*self.key, field, pipeline=self.pipeline)
+        return t.window, t.t_ns, t.values
+
+    def first_start_ns(self) -> int | None:
+        rows = self.store.window_results(
+            pipeline=self.pipeline, asset_id=self.key[0], channel_id=self.key[1], status="ok",
+            since=1, limit=1,
+        )  # fmt: skip
+        return rows[0].start_ns if rows else None
+
+
+def _block(r: Record) -> Block:
+    return Block(r.asset_id, r.channel_id, r.seq, r.start_ns, r.sample_rate_hz or 0.0, r.values)
+
+
+def _add_events(events: list[Event]) -> Callable[[Store, Pending], None]:
+    def write(store: Store, pending: Pending) -> None:
+        store.add_events(events, who="shopfloor run")
+
+    return write
+
+
+def _extra_writes(
+    quality: list[Event], scalars: list[Record], source: str, pipeline: str
+) -> Callable[[Store, Pending], None] | None:
+    """Quality events and scalar readings of a batch, written by the store writer; a reading
+    the store refuses becomes a dead letter with the store's reason."""
+    if not quality and not scalars:
+        return None
+    readings = [
+        ScalarReading(
+            r.asset_id, r.channel_id, r.start_ns, float(r.values[0]), r.seq if r.seq >= 0 else None
+        )
+        for r in scalars
+    ]
+
+    def write(store: Store, pending: Pending) -> None:
+        if quality:
+            store.add_events(quality, who="shopfloor run")
+        if not readings:
+            return
+        try:
+            store.append_scalars(readings)
+            return
+        except InputError:
+            pass  # one bad reading refuses the call: store them one by one to find it
+        for rec, reading in zip(scalars, readings, strict=True):
+            try:
+                store.append_scalars([reading])
+            except InputError as exc:
+                pending.dead.append(
+                    DeadLetterRecord(
+                        source=source,
+                        reason=f"refused by the store: {exc}",
+                        received_ns=rec.received_ns,
+                        topic=rec.topic,
+                        pipeline=pipeline,
+                    )
+                )
+
+    return write
 
 
 def _int(value: object) -> int:

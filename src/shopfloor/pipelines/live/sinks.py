@@ -82,15 +82,26 @@ class LogSink:
         return None
 
 
+StoreWork = Callable[[Store, Any], None]
+
+
 class StoreSink:
+    """Alerts into the store's events, through the runtime's store writer (``via``), which
+    runs the write on the thread that owns the store's writes."""
+
     name = "store"
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, via: Callable[[StoreWork], None]) -> None:
+        self.via = via
         self.sent = 0
 
     async def send(self, alert: Alert) -> None:
-        self.store.add_events([alert_event(alert)], who="shopfloor run")
+        event = alert_event(alert)
+
+        def write(store: Store, _pending: Any) -> None:
+            store.add_events([event], who="shopfloor run")
+
+        self.via(write)
         self.sent += 1
 
     async def close(self) -> None:
@@ -150,11 +161,18 @@ class WebhookSink:
             await asyncio.wait(self._tasks, timeout=self.timeout_s * (self.retries + 2))
 
 
-def build_sinks(specs: list[Any], store: Store, echo: Callable[[str], None] | None) -> list[Any]:
-    """Sinks named by a spec's ``sinks`` list (registry by name, not if/elif over protocols)."""
+def build_sinks(
+    specs: list[Any],
+    echo: Callable[[str], None] | None,
+    via: Callable[[StoreWork], None],
+) -> list[Any]:
+    """Sinks named by a spec's ``sinks`` list (registry by name, not if/elif over protocols).
+
+    ``via`` runs a store write where the store's writes are made (the runtime's writer).
+    """
     makers: dict[str, Callable[[dict[str, Any]], Any]] = {
         "log": lambda p: LogSink(echo),
-        "store": lambda p: StoreSink(store),
+        "store": lambda p: StoreSink(via),
         "webhook": lambda p: WebhookSink(**p),
     }
     return [makers[s.use](dict(s.with_)) for s in specs]
