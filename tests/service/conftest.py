@@ -78,6 +78,46 @@ def make_recording() -> RecordingData:
     return RecordingData(rec, pd.DataFrame({"de_accel": x}))
 
 
+def make_windows(n: int = 30) -> list[Any]:
+    """motor-01/de_accel window results as the live chain writes them: RMS rising, the
+    anomaly score crossing its threshold from window 20, remaining life shrinking."""
+    from shopfloor.core.store import WindowResult
+
+    t0 = int(START.timestamp() * 1e9)
+    rows = []
+    for k in range(n):
+        score = 0.5 if k < 20 else 0.5 * 2 ** (k - 19)
+        rows.append(
+            WindowResult(
+                pipeline="live-demo",
+                asset_id="motor-01",
+                channel_id="de_accel",
+                window=k,
+                start_ns=t0 + k * 10**9,
+                end_ns=t0 + (k + 1) * 10**9,
+                results={
+                    "time": {"rms": 0.1 + 0.01 * k, "kurtosis": 3.0 + 0.1 * k},
+                    "diagnosis": {"label": "outer_race" if k >= 20 else "normal"},
+                    "anomaly": {
+                        "state": "scoring",
+                        "score": score,
+                        "threshold": 1.0,
+                        "margin": score,
+                        "alarm": score > 1,
+                        "contributors": [{"feature": "env_bpfo", "share": 0.7}],
+                    },
+                    "rul": {
+                        "state": "degrading",
+                        "remaining_s": 100.0 - k,
+                        "lower_s": 80.0 - k,
+                        "upper_s": 120.0 - k,
+                    },
+                },
+            )
+        )
+    return rows
+
+
 def pipeline_spec() -> dict[str, Any]:
     """The example bearing-watch spec with its fleet inline."""
     import yaml
@@ -104,6 +144,7 @@ def plant(tmp_path: Path) -> Iterator[Plant]:
         store.activate_model("motor-01", models[0], who="test")
         with store.batch("test") as batch:
             batch.add_recording(make_recording())
+        store.append_windows(make_windows())
     save_spec(home, "bearing-watch", pipeline_spec())
     app = create_app(ServiceSettings(home=home, secret=SECRET, write_wait_s=0.5))
     for role in Role:

@@ -48,6 +48,7 @@ ROUTES: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/pipelines/{name}"): "viewer",
     ("PUT", "/api/v1/pipelines/{name}"): "admin",
     ("POST", "/api/v1/models/{model_id}/rebaseline"): "admin",
+    ("GET", "/api/v1/assets/{asset_id}/trends"): "viewer",
 }
 ROLES = [None, "viewer", "operator", "admin"]
 

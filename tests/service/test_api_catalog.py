@@ -187,3 +187,31 @@ def test_rebaseline_through_the_api_then_compare_and_roll_back(tmp_path: Path) -
     assert 'class="rollback" data-target="pump-1"' in page
     back = c.post("/api/v1/models/deployments/pump-1/rollback", json={}, headers=h)
     assert back.json()["active"] == parent
+
+
+def test_live_trends_from_the_store(plant: Plant) -> None:
+    c, v = plant.client, plant.auth("viewer")
+    doc = c.get("/api/v1/assets/motor-01/trends?since_s=9.5", headers=v).json()
+    (ch,) = doc["channels"]
+    assert ch["channel_id"] == "de_accel"
+    s = ch["series"]
+    # since_s counts back from the newest window (end 30 s): windows ending 20.5..30 s.
+    assert len(s["rms"]["v"]) == 10
+    assert s["rms"]["v"][-1] == 0.1 + 0.01 * 29
+    assert s["anomaly_threshold"]["v"] == [1.0] * 10
+    assert s["rul_lower_s"]["v"][-1] < s["rul_s"]["v"][-1] < s["rul_upper_s"]["v"][-1]
+    assert ch["anomaly"]["contributors"][0]["feature"] == "env_bpfo"
+    thin = c.get("/api/v1/assets/motor-01/trends?since_s=60&max_points=10", headers=v).json()
+    rms = thin["channels"][0]["series"]["rms"]
+    assert len(rms["v"]) == 10
+    assert rms["t_ms"][-1] == s["rms"]["t_ms"][-1]  # the newest point is kept
+    assert c.get("/api/v1/assets/motor-02/trends", headers=v).json()["channels"] == []
+    assert c.get("/api/v1/assets/nope/trends", headers=v).status_code == 404
+    # Another process's pipeline: the fleet and the asset page read the latest from the store.
+    fleet = {a["id"]: a for a in c.get("/api/v1/assets", headers=v).json()}
+    assert fleet["motor-01"]["health"] == "outer_race"
+    assert fleet["motor-02"]["health"] is None
+    c.post("/login", data={"username": "viewer", "password": "correct horse battery"})
+    page = c.get("/assets/motor-01").text
+    assert 'id="trend-anomaly"' in page
+    assert "outer_race" in page

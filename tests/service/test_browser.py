@@ -93,6 +93,19 @@ def test_engineer_sees_a_fault_and_acknowledges_it(service: str, tmp_path: Path)
             assert "bpfo" in markers.split(",")
             assert "BPFO" in page.inner_text("#envelope-legend")
             assert page.locator(".evidence").count() >= 1
+            # Live trends read from the store's window results: RMS, the anomaly score against
+            # its threshold with the contributing features, remaining life and its interval.
+            for chart in ("trend-rms", "trend-kurtosis", "trend-anomaly", "trend-rul"):
+                page.wait_for_function(
+                    f"() => Number(document.getElementById('{chart}').dataset.points) > 0",
+                    timeout=20_000,
+                )
+            page.wait_for_function(
+                "() => document.getElementById('anomaly-now').dataset.contributors",
+                timeout=20_000,
+            )
+            assert " / " in page.inner_text("#anomaly-now")
+            assert "[" in page.inner_text("#rul-now")
             page.screenshot(path=str(shots / "asset.png"), full_page=True)
 
             row = f"#alerts tr[data-event='{alert['id']}']"

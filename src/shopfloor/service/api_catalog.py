@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from shopfloor.core.errors import InputError
 from shopfloor.core.store import Store
-from shopfloor.service import specs
+from shopfloor.service import specs, trends
 from shopfloor.service.api import ID, Access, AssetId, _read, _translate, admin, viewer
 from shopfloor.service.spectra import recording_spectrum
 
@@ -53,6 +53,23 @@ async def list_channels(
 async def asset_channels(asset_id: AssetId, acc: Access) -> list[dict[str, Any]]:
     """One asset's channels (see ``/channels``)."""
     return await list_channels(acc, asset_id)
+
+
+# ------------------------------------------------------------------ live trends
+@router.get("/assets/{asset_id}/trends", tags=["assets"], dependencies=[viewer])
+async def asset_trends(
+    asset_id: AssetId,
+    acc: Access,
+    since_s: Annotated[float, Query(gt=0, le=30 * 86400, description="seconds of windows")] = 600,
+    max_points: Annotated[int, Query(ge=10, le=5000)] = 600,
+) -> dict[str, Any]:
+    """Per channel with live window results: RMS, kurtosis, anomaly score and threshold,
+    remaining useful life and its interval over the last ``since_s`` seconds of windows,
+    and the newest anomaly (with contributing features), RUL and diagnosis results."""
+    result: dict[str, Any] = await _read(
+        acc, lambda s: trends.asset_trends(s, asset_id, since_s, max_points)
+    )
+    return result
 
 
 # ------------------------------------------------------------------ recordings

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from shopfloor.core.store import Store
-from shopfloor.service import views
+from shopfloor.service import trends, views
 from shopfloor.service.access import StoreAccess
 from shopfloor.service.api import ID
 from shopfloor.service.auth import OneTimeTokens, Role, TokenSigner, User, UserStore
@@ -151,6 +151,9 @@ async def asset_page(request: Request, asset_id: str) -> Response:
             "state": views.asset_state(open_events),
             "open_events": open_events,
             "histories": {e.id: s.event_history(e.id) for e in open_events},
+            "latest": (
+                None if acc.live is not None else trends.latest_by_asset(s, asset_id).get(asset_id)
+            ),
             "closed_events": s.events(
                 asset_id=asset_id, status="closed", newest_first=True, limit=20
             ),
@@ -162,8 +165,9 @@ async def asset_page(request: Request, asset_id: str) -> Response:
     ctx = await acc.reading(gather)
     if ctx is None:
         return Response("no such asset", status_code=404)
-    live = {str(r["asset"]): r for r in (acc.live.snapshot() if acc.live else [])}
-    return _page(request, "asset.html", user, latest=live.get(asset_id), **ctx)
+    if acc.live is not None:  # the pipeline runs in this process: its own latest results
+        ctx["latest"] = {str(r["asset"]): r for r in acc.live.snapshot()}.get(asset_id)
+    return _page(request, "asset.html", user, **ctx)
 
 
 @router.get("/models", response_class=HTMLResponse)

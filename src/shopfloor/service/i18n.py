@@ -72,6 +72,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ko": "기준 재설정은 정상 구간에 오경보로 종료된 구간을 더하고 고장 확인 구간을 빼서 새 "
         "버전을 학습하고 해당 설비에 적용합니다. 이전 버전으로 되돌릴 수 있습니다.",
     },
+    "trends": {"en": "Trends", "ko": "추세"},
+    "anomaly_score": {
+        "en": "Anomaly score / threshold, contributing features",
+        "ko": "이상 점수 / 임계값, 기여 특징",
+    },
+    "rul": {"en": "Remaining useful life [interval]", "ko": "잔여 수명 [구간]"},
+    "no_trends": {
+        "en": "no window results stored for this asset yet",
+        "ko": "이 설비의 구간 결과가 아직 없습니다",
+    },
     "envelope": {"en": "Envelope spectrum", "ko": "포락선 스펙트럼"},
     "comments": {"en": "History and comments", "ko": "이력 및 의견"},
     "add_comment": {"en": "Add comment", "ko": "의견 추가"},

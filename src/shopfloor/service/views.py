@@ -12,6 +12,7 @@ from typing import Any
 from shopfloor.core.events import Event, EventStatus, Resolution, Severity
 from shopfloor.core.severity_scale import worst
 from shopfloor.core.store import Store
+from shopfloor.service import trends
 from shopfloor.service.access import LiveStatus, StoreAccess
 
 # Colour class per state, worst last; "ok" when an asset has no open alert.
@@ -56,7 +57,11 @@ def fleet(store: Store, access: StoreAccess, max_events: int = FLEET_EVENTS) -> 
     ``max_events`` worst open alerts (``open_total`` says how many there are)."""
     live: LiveStatus | None = access.live
     by_asset = open_by_asset(store)
-    latest = {str(r["asset"]): r for r in (live.snapshot() if live is not None else [])}
+    latest = (
+        {str(r["asset"]): r for r in live.snapshot()}
+        if live is not None
+        else trends.latest_by_asset(store)  # the pipeline runs in another process
+    )
     assets = []
     for a in access.assets(store):
         state, n = by_asset.get(a.id, ("ok", 0))
