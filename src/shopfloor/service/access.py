@@ -64,6 +64,7 @@ class StoreAccess:
         self._lock = asyncio.Lock()
         self._assets: tuple[float, list[Asset]] | None = None
         self._assets_lock = threading.Lock()
+        self._memo: dict[str, tuple[int, Any]] = {}
 
     def assets(self, store: Store) -> list[Asset]:
         """The store's assets, reused for ``asset_cache_s`` seconds."""
@@ -72,6 +73,22 @@ class StoreAccess:
             if self._assets is None or now - self._assets[0] > self.asset_cache_s:
                 self._assets = (now, store.assets())
             return self._assets[1]
+
+    def by_cursor(self, name: str, store: Store, compute: Callable[[Store], T]) -> T:
+        """``compute(store)``, reused while the event history's cursor has not moved.
+
+        Every change to an event appends a history row (:meth:`Store.event_cursor`), so a
+        figure derived only from events (open alerts per asset) stays right until it moves.
+        """
+        cursor = store.event_cursor()
+        with self._assets_lock:
+            hit = self._memo.get(name)
+            if hit is not None and hit[0] == cursor:
+                return hit[1]  # type: ignore[no-any-return]
+        value = compute(store)
+        with self._assets_lock:
+            self._memo[name] = (cursor, value)
+        return value
 
     def exists(self) -> bool:
         return Store.exists(self.home)

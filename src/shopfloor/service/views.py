@@ -56,7 +56,7 @@ def fleet(store: Store, access: StoreAccess, max_events: int = FLEET_EVENTS) -> 
     """Every asset with its state, open alert count and latest live results, and the
     ``max_events`` worst open alerts (``open_total`` says how many there are)."""
     live: LiveStatus | None = access.live
-    by_asset = open_by_asset(store)
+    by_asset = access.by_cursor("open_by_asset", store, open_by_asset)
     latest = (
         {str(r["asset"]): r for r in live.snapshot()}
         if live is not None
@@ -82,7 +82,7 @@ def fleet(store: Store, access: StoreAccess, max_events: int = FLEET_EVENTS) -> 
     return {
         "assets": assets,
         "counts": dict(counts),
-        "open_events": not_closed(store, limit=max_events),
+        "open_events": not_closed(store, limit=max_events) if max_events else [],
         "open_total": sum(n for _, n in by_asset.values()),
     }
 

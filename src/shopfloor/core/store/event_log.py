@@ -219,15 +219,17 @@ class EventLog(StoreHandle):
         order = "start DESC, rowid DESC" if newest_first else "start, rowid"
         if worst_first:
             order = f"{_SEVERITY_RANK} DESC, {order}"
-        page = ""
         if limit is not None or offset:
             if (limit is not None and limit < 0) or offset < 0:
                 raise InputError(
                     f"limit and offset must be >= 0, got {limit} and {offset}", column="limit"
                 )
-            page = " LIMIT ? OFFSET ?"
+            # Sort row ids first, then read only the page's rows: sorting whole rows (evidence
+            # included) to keep 50 of 10,000 took ~60 ms, the ids alone ~2 ms.
+            inner = f"SELECT rowid FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?"
             params = [*params, -1 if limit is None else limit, offset]
-        return self._select_events(where + " ORDER BY " + order + page, params)
+            return self._select_events(f"WHERE rowid IN ({inner}) ORDER BY {order}", params)
+        return self._select_events(where + " ORDER BY " + order, params)
 
     def count_events(
         self,
