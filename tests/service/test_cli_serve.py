@@ -129,7 +129,12 @@ def test_demo_ends_with_the_dashboard_and_a_one_time_login(tmp_path: Path) -> No
                 "name": "admin",
                 "role": "admin",
             }
-            assets = c.get(link.split("login/once")[0] + "api/v1/assets").json()
+            for _ in range(60):  # the simulated plant creates its store as it starts
+                r = c.get(link.split("login/once")[0] + "api/v1/assets")
+                if r.status_code != 503 and len(r.json()) == 3:
+                    break
+                time.sleep(0.5)
+            assets = r.json()
             assert [a["id"] for a in assets] == ["motor-01", "motor-02", "motor-03"]
         with httpx.Client() as other:
             assert other.get(link, follow_redirects=False).status_code == 401  # used once

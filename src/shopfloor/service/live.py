@@ -8,8 +8,10 @@ acknowledgements) through the pipeline's own store handle on the same event loop
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +70,15 @@ async def serve(
     if on_started is not None:
         on_started(url, link)
     summary: dict[str, Any] = {}
-    sim_task = (
-        asyncio.create_task(_simulate(access, store_home, simulate_s, motors, echo))
+    plant = (
+        _PlantThread(_simulate(access, store_home, simulate_s, motors, echo))
         if simulate_s is not None
         else None
     )
     try:
-        if sim_task is not None:
+        if plant is not None:
             # A stopped server (Ctrl-C) also stops the simulation.
+            sim_task = asyncio.ensure_future(asyncio.wrap_future(plant.future))
             await asyncio.wait({server_task, sim_task}, return_when=asyncio.FIRST_COMPLETED)
             if sim_task.done():
                 summary = sim_task.result()
@@ -83,12 +86,33 @@ async def serve(
             await asyncio.wait({server_task}, timeout=serve_s)
     finally:
         server.should_exit = True
-        if sim_task is not None and not sim_task.done():
-            sim_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sim_task
+        if plant is not None:
+            plant.stop()
         await server_task
     return summary
+
+
+class _PlantThread:
+    """The simulated plant (broker, simulator, pipeline) on its own thread and event loop.
+
+    On the service's loop, request handling (parsing, validation, JSON) delayed the
+    pipeline's windows by seconds under load; on its own thread the pipeline is scheduled
+    beside the service instead of behind it.
+    """
+
+    def __init__(self, work: Coroutine[Any, Any, dict[str, Any]]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="plant", daemon=True)
+        self.thread.start()
+        self.future = asyncio.run_coroutine_threadsafe(work, self.loop)
+
+    def stop(self) -> None:
+        if not self.future.done():
+            self.future.cancel()
+            with contextlib.suppress(concurrent.futures.CancelledError, Exception):
+                self.future.result(timeout=15)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=15)
 
 
 async def _simulate(
@@ -101,8 +125,8 @@ async def _simulate(
     from shopfloor.pipelines.live.demo import run_live_demo
 
     def attach(runtime: Any, elapsed: float, stage: str) -> None:
-        # Called on the event loop while the pipeline runs: from now on writes go through its
-        # store and the latest health comes from it.
+        # Called on the plant's loop while the pipeline runs: from now on writes go through
+        # its store writer and the latest health comes from it.
         access.writer = runtime.store
         access.live = runtime
 
