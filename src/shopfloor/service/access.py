@@ -133,27 +133,28 @@ class StoreAccess:
         order with the pipeline's own writes (the only thread that may use that store while
         the pipeline runs); an error in ``fn`` is this request's alone.
         """
-        async with self._lock:
-            queue = getattr(self.live, "writer", None) if self.writer is not None else None
-            if queue is not None:
-                done: Future[T] = Future()
+        queue = getattr(self.live, "writer", None) if self.writer is not None else None
+        if queue is not None:
+            # No lock here: the writer thread runs jobs one at a time, in order, so the writes
+            # that queue meanwhile ride in its next group instead of waiting on each other.
+            done: Future[T] = Future()
 
-                def job(store: Store, pending: Any) -> None:
-                    try:
-                        done.set_result(fn(store))
-                    except BaseException as exc:  # never fail the pipeline's own jobs
-                        done.set_exception(exc)
-
-                queue.call(job)
+            def job(store: Store, pending: Any) -> None:
                 try:
-                    return await asyncio.wait_for(
-                        asyncio.wrap_future(done), timeout=max(10.0, self.write_wait_s)
-                    )
-                except TimeoutError:  # the pipeline stopped in between
-                    raise StoreError(
-                        "the live pipeline's store writer did not answer; try again"
-                    ) from None
+                    done.set_result(fn(store))
+                except BaseException as exc:  # never fail the pipeline's own jobs
+                    done.set_exception(exc)
 
+            queue.call(job)
+            try:
+                return await asyncio.wait_for(
+                    asyncio.wrap_future(done), timeout=max(30.0, self.write_wait_s)
+                )
+            except TimeoutError:  # the pipeline stopped in between
+                raise StoreError(
+                    "the live pipeline's store writer did not answer; try again"
+                ) from None
+        async with self._lock:
             # No pipeline here, or it is starting or stopping: open the store for this write
             # (waiting write_wait_s for whoever holds it, then 503 naming them).
             def call() -> T:
