@@ -268,6 +268,8 @@ async def latency(
         "latency_ms_max": max(lat) if lat else None,
         "pipeline_ms_p50": percentile(pipe, 50),
         "pipeline_ms_p99": percentile(pipe, 99),
+        "ingest_ms_p50": percentile(list(rt.ingest_ms), 50),
+        "ingest_ms_p99": percentile(list(rt.ingest_ms), 99),
         "stored_ms_p50": percentile(stored, 50),
         "stored_ms_p99": percentile(stored, 99),
         "alert_latency_ms": alert_lat,
@@ -276,6 +278,9 @@ async def latency(
         "step_wall_s": {k: round(v, 3) for k, v in rt.seconds.items()},
         "batches": rt.batches,
         "writer_commits": rt.writer_stats,
+        "assessments": rt.decisions,
+        "chain_cpu_ms_per_window": 1000 * rt.seconds["chain_cpu"] / max(1, len(lat)),
+        "chain_cpu_ms_per_assessment": 1000 * rt.seconds["chain_cpu"] / max(1, rt.decisions),
         "load_avg": load(),
     }
 

@@ -78,8 +78,9 @@ def test_subscription_delivers_values_and_survives_a_server_restart() -> None:
     assert [c["name"] for c in children] == ["de_temp"]
 
 
-def test_a_fleet_without_nodes_is_refused() -> None:
-    from shopfloor.core.errors import ShopfloorError
-
-    with pytest.raises(ShopfloorError, match="OPC UA 'node'"):
-        OpcUaTransport("opc.tcp://127.0.0.1:1/", fleet_from_dict(FLEET))
+def test_a_fleet_without_nodes_is_read_in_the_simulator_scheme() -> None:
+    transport = OpcUaTransport("opc.tcp://127.0.0.1:1/", fleet_from_dict(FLEET))
+    assert sorted(transport._routes) == [
+        "ns=2;s=shopfloor/p1/l1/m1/de_accel",
+        "ns=2;s=shopfloor/p1/l1/m1/de_temp",
+    ]

@@ -110,7 +110,8 @@ def test_results_dead_letters_and_scalars_are_in_the_store(tmp_path: Path) -> No
     assert "shorter than the 32-byte header" in reasons[0]
     assert dead[0].payload == b"SFWB garbage"
     assert dead[0].source == "memory"
-    assert reasons[1].startswith("refused by the store") and "future" in reasons[1]
+    assert reasons[1].startswith("refused by the store")
+    assert "future" in reasons[1]
 
 
 def test_an_earlier_json_lines_ledger_moves_into_the_store(tmp_path: Path) -> None:

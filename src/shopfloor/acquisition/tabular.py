@@ -282,6 +282,22 @@ def _merged_asset(
 
 
 # ------------------------------------------------------------------------------ reading
+def read_table(
+    path: str | Path, mapping: TableMapping, *, max_problems: int = MAX_PROBLEMS
+) -> tuple[dict[str, FloatArray], IntArray | None]:
+    """Read and check every mapped cell of a file, without storing it (the folder watcher).
+
+    Returns the samples by channel id (in the channels' units) and, when the file has a time
+    column, the timestamps as UTC ns. Raises :class:`TableError` / :class:`InputError` exactly
+    as :func:`import_table` does.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", source=path)
+    table = _read(path, mapping, None, max_problems)
+    return table.values, table.ns
+
+
 @dataclass
 class _Table:
     rows: int

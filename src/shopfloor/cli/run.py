@@ -59,19 +59,14 @@ def run(
             _table(out, labels)
             out.print(f"{len(rows)} windows over stored data; {len(alerts)} alert(s)")
             out.exit(ExitCode.FINDING if alerts else ExitCode.OK)
-        src = loaded.spec.source
-        if src.kind != "mqtt":
-            raise InputError(f"{spec}: source.kind {src.kind!r} is for tests; use mqtt to run live")
         from shopfloor.acquisition.live.connector import Connector
-        from shopfloor.acquisition.live.mqtt import MqttTransport
         from shopfloor.pipelines.live.runtime import LiveRuntime
+        from shopfloor.pipelines.live.spec import open_transport
 
-        transport = MqttTransport(
-            src.host, src.port, client_id=src.client_id, keepalive_s=src.keepalive_s
-        )
+        transport, where = open_transport(loaded, settings.home)
         with Store.open(settings.home, wait_s=10.0) as store:
             runtime = LiveRuntime(loaded, store, echo=out.note)
-            out.note(f"listening on mqtt://{src.host}:{src.port} (Ctrl-C stops)")
+            out.note(f"listening on {where} (Ctrl-C stops)")
             try:
                 asyncio.run(runtime.run(Connector(transport, loaded.fleet), duration_s=duration))
             except KeyboardInterrupt:

@@ -1,7 +1,8 @@
-"""``shopfloor simulate``: publish a fleet of (degrading) motors over MQTT."""
+"""``shopfloor simulate``: publish a fleet of (degrading) motors over MQTT and/or OPC UA."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -45,10 +46,20 @@ def simulate(
     embedded_broker: Annotated[
         bool, typer.Option("--embedded-broker", help="Start an in-process broker on --port.")
     ] = False,
+    opcua: Annotated[
+        str | None,
+        typer.Option(
+            help="Also serve the fleet as an OPC UA server at this endpoint, e.g. "
+            "opc.tcp://127.0.0.1:4840 (one object per asset: blocks, RMS, temperature, speed)."
+        ),
+    ] = None,
+    mqtt: Annotated[
+        bool, typer.Option("--mqtt/--no-mqtt", help="Publish over MQTT (--no-mqtt: OPC UA only).")
+    ] = True,
     json_out: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Publish vibration blocks and temperatures of a fleet in real time (QoS 1)."""
+    """Publish vibration blocks and temperatures of a fleet in real time (MQTT QoS 1, OPC UA)."""
     import asyncio
     import contextlib
 
@@ -90,17 +101,43 @@ def simulate(
         block_s = 0.1 if fs * 0.1 == int(fs * 0.1) else 0.125
         sim = FleetSimulator(config, models, replay=replays, speedup=speedup, block_s=block_s)
 
+        if not mqtt and opcua is None:
+            raise InputError("--no-mqtt leaves nothing to publish to: add --opcua URL")
+        speeds = {a.id: sim.motor(a.id).shaft_hz * 60.0 for a in config.assets}
+
         async def main() -> int:
-            broker = EmbeddedBroker(port, host) if embedded_broker else None
-            async with broker or contextlib.nullcontext():
-                pub = MqttPublisher(host, port)
-                await pub.open()
+            sinks: list[Callable[[str, bytes], Awaitable[None]]] = []
+            where = []
+            async with contextlib.AsyncExitStack() as stack:
+                if mqtt:
+                    if embedded_broker:
+                        await stack.enter_async_context(EmbeddedBroker(port, host))
+                    pub = MqttPublisher(host, port)
+                    await pub.open()
+                    stack.push_async_callback(pub.close)
+                    sinks.append(pub.publish)
+                    where.append(f"mqtt://{host}:{port}")
+                if opcua is not None:
+                    import logging
+
+                    from shopfloor.acquisition.live.opcua_server import OpcUaSimulatorServer
+
+                    if not debug:  # asyncua warns about its unencrypted endpoint at each start
+                        logging.getLogger("asyncua").setLevel(logging.ERROR)
+
+                    server = OpcUaSimulatorServer(config, opcua, speeds_rpm=speeds)
+                    await stack.enter_async_context(server)
+                    sinks.append(server.publish)
+                    where.append(opcua)
+
+                async def publish(topic: str, payload: bytes) -> None:
+                    for sink in sinks:
+                        await sink(topic, payload)
+
                 out.note(
-                    f"publishing {len(ids)} asset(s) to mqtt://{host}:{port} for {duration:g} s"
+                    f"publishing {len(ids)} asset(s) to {' and '.join(where)} for {duration:g} s"
                 )
-                sent = await sim.run(pub.publish, duration)
-                await pub.close()
-                return sent
+                return await sim.run(publish, duration)
 
         sent = asyncio.run(main())
         out.emit({"messages": sent, "assets": sorted(ids), "duration_s": duration})

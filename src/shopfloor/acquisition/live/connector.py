@@ -61,7 +61,10 @@ class Transport(Protocol):
 
     async def close(self) -> None: ...
 
-    def messages(self) -> AsyncIterator[Message]: ...
+    def messages(self) -> AsyncIterator[Message | Record | DeadLetter]:
+        """Raw messages; a transport that reads files decodes them itself (records as they
+        are, dead letters with the reason)."""
+        ...
 
     def health(self) -> dict[str, Any]: ...
 
@@ -88,6 +91,10 @@ class Record:
     values: npt.NDArray[np.float64]
     received_ns: int
     ack: Ack = _no_ack
+    contiguous: bool = True
+    """False when the sender says this block does not continue its channel's previous block in
+    time (the first block of a separate capture file): a time gap before it is expected, not a
+    clock jump."""
 
     @property
     def end_ns(self) -> int:
@@ -192,7 +199,7 @@ class Connector:
     async def records(self) -> AsyncIterator[Record | DeadLetter]:
         """Every message, decoded; ends when the transport is closed."""
         async for msg in self.transport.messages():
-            item = to_record(msg, self._routes)
+            item = msg if isinstance(msg, Record | DeadLetter) else to_record(msg, self._routes)
             self.counts["records" if isinstance(item, Record) else "dead_letters"] += 1
             yield item
 

@@ -1,8 +1,11 @@
 """OPC UA transport (asyncua): subscriptions to node values, browse, re-subscribe after reconnect.
 
 Each channel of the fleet file with a ``node`` (e.g. ``ns=2;s=motor-01.de_temp``) is watched by
-a data-change subscription. A scalar value becomes the JSON payload of a scalar reading, an
-array value on a waveform channel a binary block (sequence counted here, the source timestamp
+a data-change subscription; a fleet file naming no node at all is read in the scheme the
+simulator serves (:mod:`.opcua_server`: ``ns=2;s=<the channel's MQTT topic>``). A scalar value
+becomes the JSON payload of a scalar reading; a ByteString holding a binary block passes
+through unchanged (its sender's sequence number survives reconnects and restarts); an array
+value on a waveform channel becomes a binary block (sequence counted here, the source timestamp
 as its start), so everything downstream is the same as for MQTT.
 
 OPC UA has no acknowledgement (a subscription delivers the latest values); what changes while
@@ -23,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from shopfloor.acquisition.live.connector import Message, optional_import
-from shopfloor.acquisition.live.fleet_config import FleetConfig, Route
+from shopfloor.acquisition.live.fleet_config import FleetConfig
+from shopfloor.acquisition.live.opcua_server import default_node
 from shopfloor.acquisition.live.payload import encode_block, encode_scalar
 from shopfloor.core.errors import ShopfloorError
 
@@ -43,6 +47,11 @@ class _Handler:
     def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
         self.transport._on_value(str(node.nodeid.to_string()), val, data)
 
+    def status_change_notification(self, status: Any) -> None:
+        # the server ended the subscription (shutdown, timeout): connect and subscribe anew
+        self.transport.last_error = f"subscription status: {status}"
+        self.transport._lost.set()
+
 
 class OpcUaTransport:
     """Subscribes to the fleet's OPC UA nodes.
@@ -52,6 +61,9 @@ class OpcUaTransport:
     url: ``opc.tcp://host:port/path``.
     fleet: channels with a ``node`` are watched.
     publishing_interval_ms: how often the server sends changes.
+    queue_size: values the server keeps per node between two publications (a block every
+        0.1 s and a publication every 0.1 s need more than OPC UA's default of 1, which keeps
+        only the latest).
     """
 
     def __init__(
@@ -60,6 +72,7 @@ class OpcUaTransport:
         fleet: FleetConfig,
         *,
         publishing_interval_ms: float = 100.0,
+        queue_size: int = 256,
         min_backoff_s: float = 0.5,
         max_backoff_s: float = 8.0,
         timeout_s: float = 4.0,
@@ -69,11 +82,12 @@ class OpcUaTransport:
         self.min_backoff_s = min_backoff_s
         self.max_backoff_s = max_backoff_s
         self.timeout_s = timeout_s
-        self._routes: dict[str, Route] = {
-            r.node: r for r in fleet.routes().values() if r.node is not None
-        }
-        if not self._routes:
-            raise ShopfloorError("no channel of the fleet file has an OPC UA 'node'")
+        self.queue_size = queue_size
+        routes = list(fleet.routes().values())
+        if any(r.node is not None for r in routes):
+            self._routes = {r.node: r for r in routes if r.node is not None}
+        else:  # no node named anywhere: the shopfloor scheme (the simulator's server)
+            self._routes = {default_node(r.topic): r for r in routes}
         self._seq: dict[str, int] = {}
         self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
         self._client: Any = None
@@ -84,6 +98,7 @@ class OpcUaTransport:
         self.connects = 0
         self.reconnects = 0
         self.last_error: str | None = None
+        self.not_good = 0
 
     async def _connect(self) -> None:
         asyncua = _asyncua()
@@ -97,7 +112,7 @@ class OpcUaTransport:
         await client.connect()
         sub = await client.create_subscription(self.publishing_interval_ms, _Handler(self))
         nodes = [client.get_node(n) for n in self._routes]
-        await sub.subscribe_data_change(nodes)
+        await sub.subscribe_data_change(nodes, queuesize=self.queue_size)
         self._client = client
         self._lost.clear()
         self.connected = True
@@ -144,8 +159,16 @@ class OpcUaTransport:
         if route is None:
             return
         item = getattr(getattr(data, "monitored_item", None), "Value", None)
+        status = getattr(item, "StatusCode", None)
+        if status is not None and not status.is_good():
+            self.not_good += 1  # no usable value (waiting for data, sensor fault): no reading
+            return
         stamp = getattr(item, "SourceTimestamp", None)
         t_ns = round(stamp.timestamp() * 1e9) if stamp is not None else time.time_ns()
+        if isinstance(value, bytes | bytearray):
+            if value:  # a ByteString block carries its own sequence number and start time
+                self._queue.put_nowait(Message(route.topic, bytes(value)))
+            return  # empty: the server has no block yet
         if route.sample_rate_hz is not None and isinstance(value, list | tuple | np.ndarray):
             seq = self._seq.get(node, 0)
             self._seq[node] = seq + 1
@@ -182,6 +205,7 @@ class OpcUaTransport:
             "connects": self.connects,
             "reconnects": self.reconnects,
             "last_error": self.last_error,
+            "values_not_good": self.not_good,
         }
 
 

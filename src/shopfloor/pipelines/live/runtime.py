@@ -1,25 +1,27 @@
 """The live pipeline service: records in, windows assessed, everything stored, alerts out.
 
-Order of work for each batch of records, which is what makes a crash lose and double-count
-nothing:
+Order of work, which is what makes a crash lose and double-count nothing:
 
-1. each block is checked as the store would check it on its own (samples, sample rate, not
-   from the future); a block that fails is a dead letter with the store's reason;
-2. blocks go to their channel's windows; each complete window runs the spec's chain at once,
-   and its alert goes to the sinks (the store folds repeats by their de-duplication key);
-3. the raw blocks, the window results, dead letters, scalar readings and events go to the
-   store writer (:mod:`.writer`), a thread that commits them in groups (one fsync for all
-   batches that queued while the previous one was written); raw blocks are idempotent on
-   (stream, sequence), window results on (pipeline, asset, channel, window);
-4. only when the writer has committed a batch are its messages acknowledged to the transport
-   (MQTT QoS 1).
+1. each block of a batch is checked as the store would check it on its own (samples, sample
+   rate, not from the future); a block that fails is a dead letter with the store's reason;
+2. the batch's raw blocks, dead letters, scalar readings and events go to the store writer
+   (:mod:`.writer`), a thread that commits them in groups (one fsync for all batches that queued
+   while the previous one was written); raw blocks are idempotent on (stream, sequence);
+3. its blocks go to their channel's windows; complete windows are assessed by the spec's chain,
+   gathered for at most 30 ms (at most 64 windows) so that windows of many
+   channels ending together are assessed as one vectorised batch; alerts go to the sinks;
+4. the window results go to the writer, all of one assessment in one commit (so the windows a
+   channel has committed are always ``0 .. head``), idempotent on (pipeline, asset, channel,
+   window);
+5. each batch's messages are acknowledged to the transport (MQTT QoS 1) only once the writer has
+   committed its blocks.
 
-Steps 2 and 3 overlap: the loop assesses the next windows while the writer waits for the disk,
-so a slow fsync delays acknowledgements, not decisions. A crash before 4 makes the broker
-deliver the messages again; what the store already holds is recognised, and windows are rebuilt
-from the store on restart (:meth:`LiveRuntime.prepare`), so each window is assessed and
-recorded once. (An alert sent to the log or a webhook just before such a crash may be sent
-again on restart; the store's copy is folded by its de-duplication key.)
+The writer's fsync overlaps the chain: a slow disk delays acknowledgements, not decisions. A crash
+before 5 makes the broker deliver the messages again, and what the store already holds is
+recognised; blocks stored but not yet assessed (acknowledged before their window's result was
+committed) are read back from the store and windowed on restart (:meth:`LiveRuntime.prepare`), so
+each window is assessed and recorded once. (An alert sent to the log or a webhook just before
+such a crash may be sent again on restart; the store's copy is folded by its de-duplication key.)
 
 Bad input never stops the service: an unknown topic, a garbage payload or a wrong sample rate
 becomes a dead letter with its reason; a block the store refuses (from the future, contradicting
@@ -60,6 +62,11 @@ NS = 1_000_000_000
 MAX_BATCHES_IN_FLIGHT = 32
 """Batches assessed but not yet committed by the writer, at most: beyond it the loop waits for
 the writer (back-pressure reaches the transport through the bounded queue)."""
+MAX_DECISION_WAIT_S = 0.03
+"""Longest a complete window waits for others to be assessed with it (s): the blocks of a few
+hundred channels that end at the same instant arrive within a few ms of each other."""
+MAX_WINDOWS_PER_DECISION = 64
+"""Most windows assessed at once (as the backfill's batches: 64 x 25,600 x 8 B of samples)."""
 
 
 @dataclass
@@ -135,12 +142,24 @@ class LiveRuntime:
         """Per window: its last sample's time to its decision, ms (sender and network included)."""
         self.pipeline_ms: deque[float] = deque(maxlen=100_000)
         """Per window: receipt of the block that completed it to its decision, ms."""
+        self.ingest_ms: deque[float] = deque(maxlen=100_000)
+        """Per window: receipt of the block that completed it to the loop taking it, ms (the
+        transport's hand-over and the queue; the rest of ``pipeline_ms`` is the chain)."""
         self.stored_ms: deque[float] = deque(maxlen=100_000)
         """Per window: its last sample's time to its result committed in the store, ms."""
         self.alerts: list[Alert] = []
-        self.seconds = {"store_append": 0.0, "chain": 0.0, "store_decisions": 0.0, "handle": 0.0}
+        self.seconds = {
+            "store_append": 0.0,
+            "chain": 0.0,
+            "chain_cpu": 0.0,
+            "store_decisions": 0.0,
+            "handle": 0.0,
+        }
         """Wall seconds in each step: the loop's (``chain``, ``handle`` in all) and the store
-        writer thread's (``store_append``, ``store_decisions``), which overlap the loop's."""
+        writer thread's (``store_append``, ``store_decisions``), which overlap the loop's;
+        ``chain_cpu``: CPU seconds of the loop's thread in the chain (what a free core needs)."""
+        self.decisions = 0
+        """Assessments made (each over the windows gathered, see :meth:`decide`)."""
         self.batches = 0
         self.writer_stats: dict[str, Any] = {}
         """Store writer after a run: commits, batches they held, seconds appending/deciding."""
@@ -150,6 +169,10 @@ class LiveRuntime:
         self._inflight: asyncio.Queue[_InFlight | None] | None = None
         self._slots: asyncio.Semaphore | None = None
         self._failure: BaseException | None = None
+        self._ready: list[tuple[Key, ReadyWindow]] = []
+        self._completed_by: list[int] = []
+        self._given_up: list[tuple[Key, int]] = []
+        self._ready_since: float | None = None
 
     # ------------------------------------------------------------------ start-up
     def prepare(self) -> None:
@@ -244,7 +267,15 @@ class LiveRuntime:
         try:
             while True:
                 getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {getter, stopper},
+                    timeout=self._decision_due(),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if not done:  # windows gathered long enough: assess them, keep reading
+                    getter.cancel()
+                    await self.decide()
+                    continue
                 if getter not in done:
                     getter.cancel()
                     break
@@ -258,13 +289,15 @@ class LiveRuntime:
                         stop.set()
                         break
                     batch.append(item)
-                await self.handle(batch)
+                await self.handle(batch, more=not queue.empty())
                 self.health = connector.health()
         finally:
             if timer is not None:
                 timer.cancel()
             stopper.cancel()
             watchdog.cancel()
+            if self._failure is None and (self._ready or self._given_up):
+                await self.decide()
             for sink in self.sinks:
                 await sink.close()
             # what was assessed is committed and acknowledged before the transport closes
@@ -342,9 +375,10 @@ class LiveRuntime:
                 self._via_writer(_add_events(events))
 
     # ------------------------------------------------------------------ one batch
-    async def handle(self, batch: list[Record | DeadLetter]) -> None:
-        """Check, window and assess a batch, hand its writes to the store writer; its messages
-        are acknowledged once they are committed (see the module docstring)."""
+    async def handle(self, batch: list[Record | DeadLetter], *, more: bool = False) -> None:
+        """Check and window a batch and hand its writes to the store writer (its messages are
+        acknowledged once committed); then assess the complete windows, unless ``more`` records
+        are already waiting and the windows can wait (see :meth:`_should_decide`)."""
         t_handle = time.perf_counter()
         dead: list[tuple[Record | DeadLetter, str]] = []
         blocks: list[Record] = []
@@ -359,8 +393,6 @@ class LiveRuntime:
                 scalars.append(item)
                 self._scalar(item)
         accepted = self._check_blocks(blocks, dead)
-        ready: list[tuple[Key, ReadyWindow]] = []
-        completed_by: list[int] = []
         quality = []
         for rec in accepted:
             key = (rec.asset_id, rec.channel_id)
@@ -368,7 +400,9 @@ class LiveRuntime:
             if st.stopped:
                 st.stopped = False
             st.last_seen_wall = time.time()
-            if st.last_seq is not None and rec.seq == st.last_seq + 1 and st.last_end_ns:
+            follows = st.last_seq is not None and rec.seq == st.last_seq + 1
+            # a block its sender marks as a new capture (a dropped file) has an expected gap
+            if follows and rec.contiguous and st.last_end_ns:
                 jump_s = (rec.start_ns - st.last_end_ns) / NS
                 if abs(jump_s) * (rec.sample_rate_hz or 1.0) > 1.0:
                     self.counters.clock_jumps += 1
@@ -380,23 +414,12 @@ class LiveRuntime:
                 st.last_seq, st.last_end_ns = rec.seq, rec.end_ns
             cw = self._channel_windows(key, rec)
             new = cw.add(rec.seq, rec.start_ns, rec.values)
-            ready += [(key, w) for w in new]
-            completed_by += [rec.received_ns] * len(new)
-            self._note_incomplete(key, cw)
-        t_chain = time.perf_counter()
-        alerts = self._assess(ready) if ready else []
-        self.seconds["chain"] += time.perf_counter() - t_chain
-        now = time.time_ns()
-        self.pipeline_ms.extend((now - r) / 1e6 for r in completed_by)
-        for alert in alerts:
-            if alert is not None:
-                self.counters.alerts += 1
-                self.alerts.append(alert)
-                for sink in self.sinks:
-                    try:
-                        await sink.send(alert)
-                    except ShopfloorError as exc:  # a sink failing must not stop the loop
-                        self.health[f"sink_{sink.name}_error"] = str(exc)
+            self._ready += [(key, w) for w in new]
+            self._completed_by += [rec.received_ns] * len(new)
+            if new:
+                self.ingest_ms.append((time.time_ns() - rec.received_ns) / 1e6)
+            while cw.incomplete:
+                self._given_up.append((key, cw.incomplete.pop(0)))
         for item, reason in dead:
             self.counters.dead_letters += 1
             self.ledger.add_dead_letter(
@@ -410,26 +433,84 @@ class LiveRuntime:
                     pipeline=self.spec.name,
                 )
             )
-        pending = self.ledger.take()
-        job = WriteJob(
-            [
-                Block(
-                    r.asset_id, r.channel_id, r.seq, r.start_ns, r.sample_rate_hz or 0.0, r.values
-                )
-                for r in accepted
-            ],
-            pending,
-            extra=_extra_writes(quality, scalars, self.spec.source.kind, self.spec.name),
-            dead_source=self.spec.source.kind,
-            topics=[r.topic for r in accepted],
+        if (self._ready or self._given_up) and self._ready_since is None:
+            self._ready_since = time.perf_counter()
+        # the raw blocks go first, before the windows they complete are assessed, so the
+        # writer's fsync overlaps the chain
+        await self._submit(
+            WriteJob(
+                [_block(r) for r in accepted],
+                self.ledger.take(),
+                extra=_extra_writes(quality, scalars, self.spec.source.kind, self.spec.name),
+                dead_source=self.spec.source.kind,
+                topics=[r.topic for r in accepted],
+            ),
+            batch,
         )
         self.batches += 1
         self.seconds["handle"] += time.perf_counter() - t_handle
+        if self._should_decide(more):
+            await self.decide()
+
+    def _should_decide(self, more: bool) -> bool:
+        """Assess now, or gather the windows that are about to complete too?
+
+        Windows of many channels complete together (their blocks end at the same instant but
+        arrive one after another); assessed as one batch, their features are computed
+        vectorised, at about a third of the cost of one by one, so the last of them is decided
+        sooner. A window waits at most :data:`MAX_DECISION_WAIT_S` for others (the loop's read
+        times out then, see :meth:`_decision_due`); at most :data:`MAX_WINDOWS_PER_DECISION`
+        are gathered.
+        """
+        if not self._ready and not self._given_up:
+            return False
+        if len(self._ready) >= MAX_WINDOWS_PER_DECISION:
+            return True
+        return self._decision_due() == 0.0
+
+    def _decision_due(self) -> float | None:
+        """Seconds until the gathered windows must be assessed (None: nothing gathered)."""
+        if self._ready_since is None:
+            return None
+        return max(0.0, MAX_DECISION_WAIT_S - (time.perf_counter() - self._ready_since))
+
+    async def decide(self) -> None:
+        """Assess the windows gathered so far and hand their results to the writer.
+
+        Windows given up (blocks missing) are recorded in the same commit as the windows
+        released before them, so the windows a channel has committed are always ``0 .. head``
+        (what the ledger's resume relies on).
+        """
+        ready, completed_by, given_up = self._ready, self._completed_by, self._given_up
+        self._ready, self._completed_by, self._given_up = [], [], []
+        self._ready_since = None
+        t_chain, c_chain = time.perf_counter(), time.thread_time()
+        alerts = self._assess(ready) if ready else []
+        for key, k in given_up:
+            if self.ledger.add_window(*key, k, 0, 0, None, status="incomplete"):
+                self.counters.windows_incomplete += 1
+        self.seconds["chain"] += time.perf_counter() - t_chain
+        self.seconds["chain_cpu"] += time.thread_time() - c_chain
+        self.decisions += 1
+        now = time.time_ns()
+        self.pipeline_ms.extend((now - r) / 1e6 for r in completed_by)
+        for alert in alerts:
+            if alert is not None:
+                self.counters.alerts += 1
+                self.alerts.append(alert)
+                for sink in self.sinks:
+                    try:
+                        await sink.send(alert)
+                    except ShopfloorError as exc:  # a sink failing must not stop the loop
+                        self.health[f"sink_{sink.name}_error"] = str(exc)
+        await self._submit(WriteJob([], self.ledger.take()), [])
+
+    async def _submit(self, job: WriteJob, items: list[Record | DeadLetter]) -> None:
         if self.writer is None or self._slots is None or self._inflight is None:
             raise RuntimeError("LiveRuntime.handle runs inside LiveRuntime.run")
         await self._slots.acquire()  # back-pressure: at most MAX_BATCHES_IN_FLIGHT uncommitted
         future = self.writer.submit(job)
-        await self._inflight.put(_InFlight(future, batch, pending))
+        await self._inflight.put(_InFlight(future, items, job.pending))
         self.seconds["store_append"] = self.writer.seconds["append"]
         self.seconds["store_decisions"] = self.writer.seconds["decisions"]
 
@@ -469,12 +550,6 @@ class LiveRuntime:
         self.ledger.set_origin(*key, origin)
         cw = self.windows[key] = ChannelWindows(rec.seq, bpw, rec.sample_rate_hz)
         return cw
-
-    def _note_incomplete(self, key: Key, cw: ChannelWindows) -> None:
-        while cw.incomplete:
-            k = cw.incomplete.pop(0)
-            if self.ledger.add_window(*key, k, 0, 0, None, status="incomplete"):
-                self.counters.windows_incomplete += 1
 
     def _assess(self, ready: list[tuple[Key, ReadyWindow]]) -> list[Alert]:
         """Run the chain over complete windows (vectorised across channels), record each."""

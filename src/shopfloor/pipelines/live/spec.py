@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
+from shopfloor.acquisition.live.connector import Transport
 from shopfloor.acquisition.live.fleet_config import (
     FleetConfig,
     fleet_from_dict,
@@ -47,13 +48,25 @@ class StepSpec(_Strict):
 
 
 class SourceSpec(_Strict):
-    """Where records come from. ``mqtt``: a broker; ``memory``: in-process (tests, demo)."""
+    """Where records come from. ``mqtt``: a broker; ``memory``: in-process (tests, demo);
+    ``opcua``: an OPC UA server (``url``); ``folder``: a watched folder of CSV/Parquet drops
+    (``watch``: a watch file, relative to the spec, or the watch inline)."""
 
-    kind: Literal["mqtt", "memory"] = "mqtt"
+    kind: Literal["mqtt", "memory", "opcua", "folder"] = "mqtt"
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
     client_id: str = "shopfloor-run"
     keepalive_s: int = Field(default=30, ge=5)
+    url: str | None = Field(default=None, pattern=r"^opc\.tcp://")
+    watch: str | dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> SourceSpec:
+        if self.kind == "opcua" and self.url is None:
+            raise ValueError("an opcua source needs url: opc.tcp://host:port/path")
+        if self.kind == "folder" and self.watch is None:
+            raise ValueError("a folder source needs watch: (a watch file or the watch inline)")
+        return self
 
 
 class SinkSpec(_Strict):
@@ -130,6 +143,38 @@ def _resolve(spec: PipelineSpec, base: Path | None, source: str) -> LoadedSpec:
     loaded = LoadedSpec(spec, fleet, None)
     check_chain(loaded, source)
     return loaded
+
+
+def open_transport(loaded: LoadedSpec, home: Path) -> tuple[Transport, str]:
+    """The transport of the spec's source and where it listens (for the log line).
+
+    A folder source keeps its journal in ``<home>/live/<name>/folder`` and cuts waveforms into
+    blocks of one window.
+    """
+    src = loaded.spec.source
+    base = loaded.source_path.parent if loaded.source_path is not None else Path(".")
+    if src.kind == "opcua":
+        from shopfloor.acquisition.live.opcua import OpcUaTransport
+
+        assert src.url is not None
+        return OpcUaTransport(src.url, loaded.fleet), src.url
+    if src.kind == "folder":
+        from shopfloor.acquisition.live.folder import open_folder
+
+        assert src.watch is not None
+        state = home / "live" / loaded.spec.name / "folder"
+        folder = open_folder(
+            src.watch, loaded.fleet, state, base=base, block_s=loaded.spec.window_s
+        )
+        return folder, f"folder {folder.folder}"
+    if src.kind == "mqtt":
+        from shopfloor.acquisition.live.mqtt import MqttTransport
+
+        transport = MqttTransport(
+            src.host, src.port, client_id=src.client_id, keepalive_s=src.keepalive_s
+        )
+        return transport, f"mqtt://{src.host}:{src.port}"
+    raise InputError(f"source.kind {src.kind!r} is for tests; use mqtt, opcua or folder")
 
 
 def load_spec(path: str | Path) -> LoadedSpec:
