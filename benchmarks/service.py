@@ -211,7 +211,13 @@ async def _client(
                 code = r.status_code
             except httpx.HTTPError as exc:
                 code = type(exc).__name__
-            out["lat"].append((time.perf_counter() - t0) * 1000)
+            ms = (time.perf_counter() - t0) * 1000
+            out["lat"].append(ms)
+            route = "acknowledge" if ack else paths[k % len(paths)].split("?")[0]
+            route = (
+                route if k % len(paths) not in (1, 3) or ack else route.rsplit("/", 1)[0] + "/{id}"
+            )
+            out["by_route"].setdefault(route, []).append(ms)
             ok = isinstance(code, int) and (code < 300 or (ack and code == 409))
             if not ok:
                 out["errors"][str(code)] = out["errors"].get(str(code), 0) + 1
@@ -220,7 +226,7 @@ async def _client(
 async def _load(
     url: str, token: str, clients: int, seconds: float, ids: list[str], n_assets: int
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {"lat": [], "errors": {}}
+    out: dict[str, Any] = {"lat": [], "errors": {}, "by_route": {}}
     until = time.monotonic() + seconds
     t0 = time.monotonic()
     await asyncio.gather(
@@ -237,6 +243,14 @@ async def _load(
         "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1) if lat else None,
         "errors": sum(out["errors"].values()),
         "errors_by_kind": out["errors"],
+        "by_route": {
+            route: {
+                "requests": len(v),
+                "p50_ms": round(sorted(v)[len(v) // 2], 1),
+                "p99_ms": round(sorted(v)[min(len(v) - 1, int(0.99 * len(v)))], 1),
+            }
+            for route, v in sorted(out["by_route"].items())
+        },
     }
 
 
@@ -423,6 +437,18 @@ def render(r: dict[str, Any]) -> str:
             "",
             f"Real time: {pl['rule']}. Errors by kind, live run: {ll['errors_by_kind']}; "
             f"10k store: {ld['errors_by_kind']}.",
+            "",
+            "Latency by route, p50 / p99 ms (live run; 10k store): "
+            + "; ".join(
+                f"{route} {v['p50_ms']} / {v['p99_ms']}"
+                + (
+                    f" ({ld['by_route'][route]['p50_ms']} / {ld['by_route'][route]['p99_ms']})"
+                    if route in ld.get("by_route", {})
+                    else ""
+                )
+                for route, v in ll.get("by_route", {}).items()
+            )
+            + ".",
             "",
             f"Browser loads (ms): {b.get('load_ms_each', b.get('skipped'))}.",
             "",
