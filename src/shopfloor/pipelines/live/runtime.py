@@ -245,11 +245,11 @@ class LiveRuntime:
         self.prepare()
         stop = stop or asyncio.Event()
         queue: asyncio.Queue[Record | DeadLetter | None] = asyncio.Queue(self.spec.queue_size)
+        await connector.open()  # an unreachable broker fails here, before any thread starts
         self.writer = StoreWriter(self.store)
         self._inflight = asyncio.Queue()
         self._slots = asyncio.Semaphore(MAX_BATCHES_IN_FLIGHT)
         acker = asyncio.create_task(self._ack_committed(stop))
-        await connector.open()
 
         async def read() -> None:
             try:
