@@ -20,7 +20,7 @@ from shopfloor.service.auth import Role, UserStore
 from shopfloor.testing.browser import launch, missing_browser, start_serve, stop
 from tests.service.conftest import PASSWORD, SECRET
 
-SIMULATE_S = 30  # motor-01: healthy for 6 s, incipient to 18 s, severe after
+SIMULATE_S = 40  # motor-01: healthy for 8 s, incipient to 24 s, severe after
 
 
 @pytest.fixture

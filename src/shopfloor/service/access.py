@@ -154,11 +154,14 @@ class StoreAccess:
                 raise StoreError(
                     "the live pipeline's store writer did not answer; try again"
                 ) from None
+        # No pipeline here, or it is starting or stopping: open the store for this write
+        # (waiting write_wait_s for whoever holds it, then 503 naming them). A pipeline of
+        # this process that is stopping releases the store within seconds: wait for it.
+        wait_s = self.write_wait_s if self.writer is None else max(self.write_wait_s, 15.0)
         async with self._lock:
-            # No pipeline here, or it is starting or stopping: open the store for this write
-            # (waiting write_wait_s for whoever holds it, then 503 naming them).
+
             def call() -> T:
-                with Store.open(self.home, wait_s=self.write_wait_s) as store:
+                with Store.open(self.home, wait_s=wait_s) as store:
                     return fn(store)
 
             return await run_in_threadpool(call)
