@@ -20,7 +20,7 @@ from shopfloor.service.auth import Role, UserStore
 from shopfloor.testing.browser import launch, missing_browser, start_serve, stop
 from tests.service.conftest import PASSWORD, SECRET
 
-SIMULATE_S = 30  # motor-01: healthy for 6 s, incipient to 18 s, severe after
+SIMULATE_S = 40  # motor-01: healthy for 8 s, incipient to 24 s, severe after
 
 
 @pytest.fixture
@@ -93,6 +93,19 @@ def test_engineer_sees_a_fault_and_acknowledges_it(service: str, tmp_path: Path)
             assert "bpfo" in markers.split(",")
             assert "BPFO" in page.inner_text("#envelope-legend")
             assert page.locator(".evidence").count() >= 1
+            # Live trends read from the store's window results: RMS, the anomaly score against
+            # its threshold with the contributing features, remaining life and its interval.
+            for chart in ("trend-rms", "trend-kurtosis", "trend-anomaly", "trend-rul"):
+                page.wait_for_function(
+                    f"() => Number(document.getElementById('{chart}').dataset.points) > 0",
+                    timeout=20_000,
+                )
+            page.wait_for_function(
+                "() => document.getElementById('anomaly-now').dataset.contributors",
+                timeout=20_000,
+            )
+            assert " / " in page.inner_text("#anomaly-now")
+            assert "[" in page.inner_text("#rul-now")
             page.screenshot(path=str(shots / "asset.png"), full_page=True)
 
             row = f"#alerts tr[data-event='{alert['id']}']"
@@ -102,13 +115,29 @@ def test_engineer_sees_a_fault_and_acknowledges_it(service: str, tmp_path: Path)
             assert stored["event"]["status"] == "acknowledged"
             assert stored["history"][-1]["who"] == "olga"
 
+            # A comment from the asset page lands in the alert's history.
+            form = f"form.comment[data-event='{alert['id']}']"
+            page.fill(f"{form} textarea", "drive end louder than motor-02, by ear")
+            page.click(f"{form} button")
+            page.wait_for_selector(
+                f"ul[data-history='{alert['id']}'] .note:has-text('louder than motor-02')"
+            )
+            stored = page.request.get(service + f"api/v1/events/{alert['id']}").json()
+            assert stored["history"][-1]["action"] == "commented"
+
+            # The same page in Korean (Hangul needs a CJK font: ./sf installs fonts-nanum).
+            page.goto(service + "assets/motor-01?lang=ko")
+            page.wait_for_selector("#envelope[data-markers]", timeout=15_000)
+            assert "이력 및 의견" in page.inner_text("main")
+            page.screenshot(path=str(shots / "asset-ko.png"), full_page=True)
+
             page.click("#logout")
             page.wait_for_url("**/login")
             assert page.request.get(service + "api/v1/assets").status == 401
         finally:
             ctx.close()
     assert errors == [], errors
-    for name in ("fleet-before.png", "fleet-faulty.png", "asset.png"):
+    for name in ("fleet-before.png", "fleet-faulty.png", "asset.png", "asset-ko.png"):
         assert (shots / name).stat().st_size > 10_000, name
     keep = os.environ.get("SHOPFLOOR_KEEP_SCREENSHOTS")
     if keep:

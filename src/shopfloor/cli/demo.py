@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -38,14 +39,28 @@ def demo(
         float, typer.Option(help="--live: seconds to run (min 15).", min=15.0, max=3600.0)
     ] = 60.0,
     motors: Annotated[int, typer.Option(help="--live: motors simulated.", min=1, max=50)] = 3,
+    dashboard: Annotated[
+        bool | None,
+        typer.Option(
+            "--dashboard/--no-dashboard",
+            help="After the summary, serve the dashboard over a simulated plant whose first "
+            "motor degrades, and print its URL and a one-time admin login link (default: on "
+            "when the output is a terminal and the service extra is installed). Ctrl-C stops.",
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option(help="--dashboard: TCP port (a free one if taken).", min=1, max=65535)
+    ] = 8000,
     json_out: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Prepare a real dataset and print a health summary of every recording in it.
 
     Falls back to generated signals, and says so, when no local mirror exists and the network
-    cannot be reached. With --live, runs the live operating loop on simulated motors instead
-    (exit 0: the alert it raises is staged).
+    cannot be reached. Then (on a terminal) serves the dashboard over a simulated plant and
+    prints its URL and a one-time admin login link; motor-01 visibly degrades within a minute.
+    With --live, runs the live operating loop on simulated motors instead (exit 0: the alert
+    it raises is staged).
     """
     with command(json_out, debug) as out:
         settings = settings_for(home)
@@ -58,9 +73,93 @@ def demo(
             settings = settings.model_copy(update={"offline": True})
         with out.progress() as make:
             summary = run_demo(settings, dataset, progress=make)
-        out.emit(summary.to_dict())
         if not out.json:
             summary.print(out.console)
+        if dashboard is None:
+            dashboard = not out.json and sys.stdout.isatty() and _service_installed()
+        result = summary.to_dict()
+        if dashboard:
+            result["dashboard"] = _dashboard(out, settings.home, motors, port)
+        out.emit(result)
+
+
+# The simulated plant behind the dashboard: motor-01's bearing is healthy for the first 20 %
+# of the run, an incipient outer-race defect grows until 60 %, then it is severe. 90 s puts
+# the first change at 18 s and the severe stage at 54 s: visibly degrading within a minute.
+DASHBOARD_SIMULATION_S = 90.0
+
+
+def _service_installed() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn", "amqtt"))
+
+
+def _free(host: str, port: int) -> int:
+    import socket
+
+    from shopfloor.acquisition.live.mqtt import free_port
+
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return free_port()
+    return port
+
+
+def _dashboard(out: CommandOutput, home: Any, motors: int, port: int) -> dict[str, Any]:
+    """Serve the dashboard over a simulated plant until Ctrl-C; returns what was shown."""
+    import asyncio
+    import os
+    import secrets
+
+    try:
+        from shopfloor.service.live import serve
+        from shopfloor.service.settings import ServiceSettings
+    except ImportError as exc:
+        raise ModuleNotFoundError(
+            f"the dashboard needs its extra: pip install 'shopfloor[service,mqtt]' ({exc})"
+        ) from exc
+    # A secret set by the operator is used (and checked); otherwise a random one for this run
+    # only, so the tokens it signs die with the demo.
+    own = os.environ.get("SHOPFLOOR_SERVICE_SECRET")
+    settings = ServiceSettings(home=home, secret=own or secrets.token_hex(32))
+    settings.check_secret()
+    host = "127.0.0.1"
+    port = _free(host, port)
+    shown: dict[str, Any] = {}
+
+    def started(url: str, link: str | None) -> None:
+        shown.update(url=url, login_link=link)
+        out.note("")
+        out.note(f"dashboard: {url}  (API: {url}docs)")
+        out.note(f"one-time admin login (works once, for an hour): {link}")
+        out.note(
+            f"simulated plant: {motors} motors; motor-01's bearing starts to degrade about "
+            f"{0.2 * DASHBOARD_SIMULATION_S:.0f} s from now and raises an alert within a "
+            "minute. Ctrl-C stops."
+        )
+
+    def echo(line: str) -> None:  # the pipeline's alert lines, as `demo --live` shows them
+        out.note(line)
+
+    try:
+        summary = asyncio.run(
+            serve(
+                settings,
+                host=host,
+                port=port,
+                simulate_s=DASHBOARD_SIMULATION_S,
+                motors=motors,
+                on_started=started,
+                echo=echo,
+                one_time_admin=True,
+            )
+        )
+    except KeyboardInterrupt:
+        summary = {}
+    return {**shown, "alerts": len(summary.get("alerts", [])) if summary else None}
 
 
 def status_table(rows: list[dict[str, Any]], title: str) -> Any:

@@ -64,7 +64,7 @@ def serve(
             admin_password = new_password()
             users.set_user("admin", Role.ADMIN, admin_password)
 
-        def started(url: str) -> None:
+        def started(url: str, link: str | None) -> None:
             out.note(f"dashboard: {url}  (API docs: {url}docs)")
             if admin_password is not None:
                 out.note(f"one-time admin login: admin / {admin_password}  (shown only now)")

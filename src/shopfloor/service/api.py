@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from pydantic import BaseModel, Field
 
-from shopfloor.core.errors import InputError, StoreError
+from shopfloor.core.errors import InputError, ShopfloorError, StoreError
 from shopfloor.core.events import Event, EventStatus, Resolution
 from shopfloor.core.store import Store, StoreBusyError
 from shopfloor.service import views
@@ -43,6 +53,10 @@ class Token(BaseModel):
 
 class Note(BaseModel):
     note: str = Field(default="", max_length=2000)
+
+
+class Comment(BaseModel):
+    note: str = Field(min_length=1, max_length=2000, pattern=r"\S")
 
 
 class Verdict(BaseModel):
@@ -123,7 +137,7 @@ def me(user: User = viewer) -> dict[str, str]:
 @router.get("/assets", tags=["assets"], dependencies=[viewer])
 async def list_assets(acc: Access) -> list[dict[str, Any]]:
     """Every asset with its state (worst open alert) and latest live results."""
-    out: dict[str, Any] = await _read(acc, lambda s: views.fleet(s, acc))
+    out: dict[str, Any] = await _read(acc, lambda s: views.fleet(s, acc, max_events=0))
     return list(out["assets"])
 
 
@@ -133,10 +147,11 @@ async def get_asset(asset_id: AssetId, acc: Access) -> dict[str, Any]:
 
     def one(s: Store) -> dict[str, Any]:
         asset = s.asset(asset_id)
-        evs = views.not_closed(s, asset_id)
+        evs = views.not_closed(s, asset_id, limit=500)
         return {
             "asset": asset.model_dump(mode="json"),
             "state": views.asset_state(evs),
+            "open_total": s.count_events(asset_id=asset_id, status=views.NOT_CLOSED),
             "open_events": [e.model_dump(mode="json") for e in evs],
             "streams": [x for x in s.streams() if x["asset_id"] == asset_id],
             "replacements": s.replacements(asset_id),
@@ -150,13 +165,43 @@ async def get_asset(asset_id: AssetId, acc: Access) -> dict[str, Any]:
 @router.get("/events", tags=["events"], dependencies=[viewer])
 async def list_events(
     acc: Access,
+    response: Response,
     asset_id: Annotated[str | None, Query(pattern=ID, max_length=128)] = None,
     status_: Annotated[EventStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[Event]:
-    """Events, newest first, optionally of one asset and one status."""
-    events: list[Event] = await _read(acc, lambda s: s.events(asset_id=asset_id, status=status_))
-    return events[::-1][:limit]
+    """A page of events, newest first, optionally of one asset and one status.
+
+    ``X-Total-Count`` says how many match; ask for the next page with ``offset``.
+    """
+
+    def page(s: Store) -> tuple[list[Event], int]:
+        events = s.events(
+            asset_id=asset_id, status=status_, limit=limit, offset=offset, newest_first=True
+        )
+        return events, s.count_events(asset_id=asset_id, status=status_)
+
+    events, total = await _read(acc, page)
+    response.headers["X-Total-Count"] = str(total)
+    return list(events)
+
+
+@router.get("/events/changes", tags=["events"], dependencies=[viewer])
+async def event_changes(
+    acc: Access,
+    since: Annotated[int, Query(ge=0, le=2**62, description="cursor from the last answer")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """Events opened or changed (acknowledged, commented, closed, repeated) after ``since``,
+    oldest change first, and the ``cursor`` to pass next time."""
+
+    def changes(s: Store) -> dict[str, Any]:
+        events, cursor = s.events_since(since, limit=limit)
+        return {"cursor": cursor, "events": [e.model_dump(mode="json") for e in events]}
+
+    result: dict[str, Any] = await _read(acc, changes)
+    return result
 
 
 @router.get("/events/{event_id}", tags=["events"], dependencies=[viewer])
@@ -196,6 +241,15 @@ async def close(
     return {"id": event_id, "status": EventStatus.CLOSED.value, "resolution": body.resolution}
 
 
+@router.post("/events/{event_id}/comment", tags=["events"], status_code=201)
+async def comment(
+    event_id: EventId, body: Comment, acc: Access, user: User = operator
+) -> dict[str, str]:
+    """Add a comment (what was found, what was done) to the alert's history (operator)."""
+    await _write(acc, lambda s: s.comment_event(event_id, who=user.name, note=body.note))
+    return {"id": event_id, "who": user.name, "note": body.note}
+
+
 @router.get("/labels", tags=["events"], dependencies=[viewer])
 async def labels(
     acc: Access, asset_id: Annotated[str | None, Query(pattern=ID, max_length=128)] = None
@@ -220,7 +274,12 @@ async def list_models(acc: Access) -> dict[str, Any]:
     """Registered models and the precision of each detector's closed alerts."""
 
     def both(s: Store) -> dict[str, Any]:
-        return {"models": s.models(), "precision": views.precision_by_source(s)}
+        return {
+            "models": s.models(),
+            "precision": views.precision_by_source(s),
+            "precision_by_model": views.precision_by_model(s),
+            "precision_by_month": views.precision_by_month(s),
+        }
 
     result: dict[str, Any] = await _read(acc, both)
     return result
@@ -253,6 +312,39 @@ async def rollback(target: Target, body: Note, acc: Access, user: User = admin) 
     """Serve ``target`` with the model that served before the current one (admin)."""
     active = await _write(acc, lambda s: s.rollback_model(target, who=user.name, note=body.note))
     return {"target": target, "active": active}
+
+
+class RebaselineBody(BaseModel):
+    activate: bool = Field(
+        default=True, description="serve the asset with the new version (roll back to undo)"
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/models/{model_id}/rebaseline", tags=["models"], status_code=201)
+async def rebaseline_model(
+    model_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="registered model id")],
+    body: RebaselineBody,
+    acc: Access,
+    user: User = admin,
+) -> dict[str, Any]:
+    """Fit a new version of an anomaly monitor on its healthy period plus the periods
+    operators closed as false alarm, minus those closed as confirmed; register it with its
+    parent recorded and, with ``activate``, serve its asset with it (admin)."""
+    from shopfloor.pipelines.rebaseline import rebaseline
+
+    def run(s: Store) -> dict[str, Any]:
+        result = rebaseline(s, model_id, who=user.name)
+        if body.activate:
+            note = body.note or f"re-baselined from {model_id} with operator verdicts"
+            s.activate_model(result.asset_id, result.model_id, who=user.name, note=note)
+        return {**result.to_dict(), "active": body.activate}
+
+    try:
+        done: dict[str, Any] = await _write(acc, run)
+    except ShopfloorError as exc:  # a model file this version cannot read, for instance
+        raise HTTPException(422, str(exc)) from exc
+    return done
 
 
 # ------------------------------------------------------------------ users

@@ -19,9 +19,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shopfloor.core.errors import StoreError
-from shopfloor.service import api, dashboard, views
+from shopfloor.service import api, api_catalog, dashboard, views
 from shopfloor.service.access import StoreAccess
-from shopfloor.service.auth import Role, TokenSigner, UserStore
+from shopfloor.service.auth import OneTimeTokens, Role, TokenSigner, UserStore
 from shopfloor.service.security import need
 from shopfloor.service.settings import ServiceSettings
 
@@ -112,8 +112,10 @@ def create_app(settings: ServiceSettings, access: StoreAccess | None = None) -> 
     app.state.access = access or StoreAccess(settings.home, write_wait_s=settings.write_wait_s)
     app.state.users = UserStore(settings.users_path)
     app.state.signer = TokenSigner(settings.secret.get_secret_value(), settings.token_ttl_s)
+    app.state.one_time = OneTimeTokens()
     app.state.requests = Counter()
     app.state.live_clients = 0
+    app.state.feed = FleetFeed(app.state.access, settings.poll_s)
 
     @app.middleware("http")
     async def count(request: Request, call_next: Any) -> Any:
@@ -162,8 +164,10 @@ def create_app(settings: ServiceSettings, access: StoreAccess | None = None) -> 
         if acc.exists():
 
             def tally(store: Any) -> tuple[int, Counter[tuple[str, str]]]:
-                c = Counter((e.status.value, e.severity.value) for e in store.events())
-                return len(store.assets()), c
+                c: Counter[tuple[str, str]] = Counter()
+                for row in store.event_counts(("status", "severity")):
+                    c[(row["status"], row["severity"])] = row["n"]
+                return len(acc.assets(store)), c
 
             n_assets, by = await acc.reading(tally)
             lines += [
@@ -197,6 +201,7 @@ def create_app(settings: ServiceSettings, access: StoreAccess | None = None) -> 
         )
 
     app.include_router(api.router)
+    app.include_router(api_catalog.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
@@ -209,6 +214,7 @@ def fleet_message(store: Any, access: StoreAccess) -> dict[str, Any]:
             {k: a[k] for k in ("id", "state", "open_alerts", "health")} for a in f["assets"]
         ],
         "counts": f["counts"],
+        "open_total": f["open_total"],
         "open_events": [
             {
                 "id": e.id,
@@ -219,13 +225,53 @@ def fleet_message(store: Any, access: StoreAccess) -> dict[str, Any]:
                 "start": e.start.isoformat(),
                 "occurrences": e.occurrences,
             }
-            for e in f["open_events"][:200]
+            for e in f["open_events"]
         ],
     }
 
 
+class FleetFeed:
+    """The live feed's current message, shared by every client that follows it.
+
+    Each poll reads one number, the event history's cursor (:meth:`Store.event_cursor`);
+    only when it moved (an event opened, repeated, acknowledged, commented or closed), or the
+    in-process pipeline's latest results changed, is the fleet message rebuilt, once for
+    all clients. Without this, 200 dashboards polling twice a second would each rebuild it.
+    """
+
+    def __init__(self, access: StoreAccess, poll_s: float) -> None:
+        self.access = access
+        self.poll_s = poll_s
+        self._lock = asyncio.Lock()
+        self._checked = -1.0
+        self._key: Any = None
+        self._text = ""
+
+    def _live_key(self) -> Any:
+        live = self.access.live
+        if live is None:
+            return None
+        return json.dumps([(r.get("asset"), r.get("health")) for r in live.snapshot()], default=str)
+
+    async def current(self) -> str:
+        """The message as JSON text (re-read at most once per half poll interval)."""
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            if loop.time() - self._checked < self.poll_s / 2:
+                return self._text
+            cursor = await self.access.reading(lambda s: s.event_cursor())
+            key = (cursor, self._live_key())
+            if key != self._key or not self._text:
+                msg = await self.access.reading(lambda s: fleet_message(s, self.access))
+                msg["cursor"] = cursor
+                self._text, self._key = json.dumps(msg), key
+            self._checked = loop.time()
+            return self._text
+
+
 async def _feed(request: Request, app: FastAPI, once: bool) -> AsyncIterator[str]:
     acc: StoreAccess = app.state.access
+    feed: FleetFeed = app.state.feed
     poll_s: float = app.state.settings.poll_s
     last = ""
     app.state.live_clients += 1
@@ -233,7 +279,7 @@ async def _feed(request: Request, app: FastAPI, once: bool) -> AsyncIterator[str
         yield "retry: 2000\n\n"
         while True:
             if acc.exists():
-                msg = json.dumps(await acc.reading(lambda s: fleet_message(s, acc)))
+                msg = await feed.current()
                 if msg != last:
                     last = msg
                     yield f"event: fleet\ndata: {msg}\n\n"

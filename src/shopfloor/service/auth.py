@@ -179,3 +179,29 @@ class TokenSigner:
             return User(name, Role.parse(role))
         except (ValueError, InputError):
             return None
+
+
+class OneTimeTokens:
+    """Login links that work once: ``/login/once?token=...`` trades the token for the usual
+    session cookie and forgets it, so a token printed in a terminal (``shopfloor demo``) or
+    copied into a chat is worthless after the first use or after ``ttl_s`` seconds.
+
+    Only the SHA-256 of each token is kept, in memory: the tokens die with the process.
+    """
+
+    def __init__(self, ttl_s: float = 3600.0) -> None:
+        self.ttl_s = ttl_s
+        self._pending: dict[str, tuple[User, float]] = {}
+
+    def issue(self, user: User, now: float | None = None) -> str:
+        token = secrets.token_urlsafe(24)
+        expiry = (time.time() if now is None else now) + self.ttl_s
+        self._pending[hashlib.sha256(token.encode()).hexdigest()] = (user, expiry)
+        return token
+
+    def redeem(self, token: str, now: float | None = None) -> User | None:
+        """The token's user the first time, within its lifetime; None ever after."""
+        entry = self._pending.pop(hashlib.sha256(token.encode()).hexdigest(), None)
+        if entry is None or entry[1] < (time.time() if now is None else now):
+            return None
+        return entry[0]

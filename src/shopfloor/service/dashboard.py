@@ -9,15 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from shopfloor.core.store import Store
-from shopfloor.service import views
+from shopfloor.service import trends, views
 from shopfloor.service.access import StoreAccess
 from shopfloor.service.api import ID
-from shopfloor.service.auth import Role, TokenSigner, User, UserStore
+from shopfloor.service.auth import OneTimeTokens, Role, TokenSigner, User, UserStore
 from shopfloor.service.i18n import LANGUAGES, translate
 from shopfloor.service.security import COOKIE
 
@@ -60,7 +60,41 @@ def _login_redirect() -> Response:
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    return _page(request, "login.html", None, error=False)
+    return _page(request, "login.html", None, error=False, used_link=False)
+
+
+def _session(request: Request, user: User, response: Response | None = None) -> Response:
+    signer: TokenSigner = request.app.state.signer
+    response = response or RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        signer.issue(user),
+        httponly=True,
+        samesite="strict",
+        max_age=int(signer.ttl_s),
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/login/once")
+def login_once(request: Request, token: Annotated[str, Query(max_length=128)] = "") -> Response:
+    """A one-time login link (``shopfloor demo`` prints one): the token becomes a session."""
+    one_time: OneTimeTokens = request.app.state.one_time
+    user = one_time.redeem(token) if token else None
+    if user is None:
+        response = _page(request, "login.html", None, error=False, used_link=True)
+        response.status_code = 401
+        return response
+    # SameSite=Strict: a link opened from another site (a web chat) starts a cross-site
+    # navigation whose redirect would not carry the new cookie, so land on a page of our own
+    # that moves on to the fleet page: that second navigation is same-site.
+    landing = HTMLResponse(
+        '<!doctype html><meta http-equiv="refresh" content="0;url=/">'
+        '<title>shopfloor</title><a href="/">shopfloor</a>',
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+    return _session(request, user, landing)
 
 
 @router.post("/login")
@@ -72,20 +106,10 @@ def login(
     users: UserStore = request.app.state.users
     user = users.authenticate(username, password)
     if user is None:
-        response = _page(request, "login.html", None, error=True)
+        response = _page(request, "login.html", None, error=True, used_link=False)
         response.status_code = 401
         return response
-    signer: TokenSigner = request.app.state.signer
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        signer.issue(user),
-        httponly=True,
-        samesite="strict",
-        max_age=int(signer.ttl_s),
-        secure=request.url.scheme == "https",
-    )
-    return response
+    return _session(request, user)
 
 
 @router.post("/logout")
@@ -121,13 +145,18 @@ async def asset_page(request: Request, asset_id: str) -> Response:
     def gather(s: Store) -> dict[str, Any] | None:
         if not s.has_asset(asset_id):
             return None
-        events = s.events(asset_id=asset_id)
-        open_events = [e for e in events if e.status.value != "closed"]
+        open_events = views.not_closed(s, asset_id, limit=100)
         return {
             "asset": s.asset(asset_id),
             "state": views.asset_state(open_events),
             "open_events": open_events,
-            "closed_events": [e for e in events if e.status.value == "closed"][-20:],
+            "histories": {e.id: s.event_history(e.id) for e in open_events},
+            "latest": (
+                None if acc.live is not None else trends.latest_by_asset(s, asset_id).get(asset_id)
+            ),
+            "closed_events": s.events(
+                asset_id=asset_id, status="closed", newest_first=True, limit=20
+            ),
             "quality": [
                 q for q in s.quality_records() if str(q["stream_id"]).startswith(asset_id + "/")
             ],
@@ -136,8 +165,9 @@ async def asset_page(request: Request, asset_id: str) -> Response:
     ctx = await acc.reading(gather)
     if ctx is None:
         return Response("no such asset", status_code=404)
-    live = {str(r["asset"]): r for r in (acc.live.snapshot() if acc.live else [])}
-    return _page(request, "asset.html", user, latest=live.get(asset_id), **ctx)
+    if acc.live is not None:  # the pipeline runs in this process: its own latest results
+        ctx["latest"] = {str(r["asset"]): r for r in acc.live.snapshot()}.get(asset_id)
+    return _page(request, "asset.html", user, **ctx)
 
 
 @router.get("/models", response_class=HTMLResponse)
@@ -146,9 +176,13 @@ async def models_page(request: Request) -> Response:
     if user is None:
         return _login_redirect()
     acc: StoreAccess = request.app.state.access
-    ctx: dict[str, Any] = {"models": [], "precision": []}
+    ctx: dict[str, Any] = {"models": [], "precision": [], "by_month": []}
     if acc.exists():
-        ctx = await acc.reading(
-            lambda s: {"models": s.models(), "precision": views.precision_by_source(s)}
-        )
-    return _page(request, "models.html", user, **ctx)
+        ctx = await acc.reading(lambda s: views.model_versions(s, acc))
+    return _page(
+        request,
+        "models.html",
+        user,
+        can_admin=user.role >= Role.ADMIN,
+        **ctx,
+    )

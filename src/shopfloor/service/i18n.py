@@ -54,6 +54,41 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "offline": {"en": "reconnecting", "ko": "재연결 중"},
     "role": {"en": "Role", "ko": "권한"},
     "none": {"en": "none yet", "ko": "아직 없음"},
+    "link_used": {
+        "en": "This one-time login link was already used or has expired",
+        "ko": "이 일회용 로그인 링크는 이미 사용되었거나 만료되었습니다",
+    },
+    "precision_over_time": {"en": "Precision per month", "ko": "월별 정확도"},
+    "month": {"en": "Month", "ko": "월"},
+    "parent": {"en": "Previous version", "ko": "이전 버전"},
+    "serving": {"en": "Serving", "ko": "적용 설비"},
+    "replay": {"en": "Replay on labelled periods", "ko": "라벨 구간 재검증"},
+    "rollback": {"en": "Roll back", "ko": "이전 버전으로"},
+    "rebaseline": {"en": "Re-baseline from labels", "ko": "라벨로 기준 재설정"},
+    "rebaseline_help": {
+        "en": "Re-baselining fits a new version on the healthy period plus the periods "
+        "closed as false alarm, minus those closed as confirmed, and serves the asset with it; "
+        "roll back to return to the previous version.",
+        "ko": "기준 재설정은 정상 구간에 오경보로 종료된 구간을 더하고 고장 확인 구간을 빼서 새 "
+        "버전을 학습하고 해당 설비에 적용합니다. 이전 버전으로 되돌릴 수 있습니다.",
+    },
+    "trends": {"en": "Trends", "ko": "추세"},
+    "anomaly_score": {
+        "en": "Anomaly score / threshold, contributing features",
+        "ko": "이상 점수 / 임계값, 기여 특징",
+    },
+    "rul": {"en": "Remaining useful life [interval]", "ko": "잔여 수명 [구간]"},
+    "no_trends": {
+        "en": "no window results stored for this asset yet",
+        "ko": "이 설비의 구간 결과가 아직 없습니다",
+    },
+    "envelope": {"en": "Envelope spectrum", "ko": "포락선 스펙트럼"},
+    "comments": {"en": "History and comments", "ko": "이력 및 의견"},
+    "add_comment": {"en": "Add comment", "ko": "의견 추가"},
+    "comment_hint": {
+        "en": "What was found or done (e.g. grease nipple blocked, cleaned)",
+        "ko": "점검 또는 조치 내용 (예: 그리스 니플 막힘, 청소함)",
+    },
 }
 
 

@@ -50,19 +50,25 @@ def launch(pw: Any, profile: Path, **kwargs: Any) -> Any:
 
 
 def start_serve(
-    home: Path, secret: str, args: list[str], log: Path, timeout_s: float = 60.0
+    home: Path,
+    secret: str,
+    args: list[str],
+    log: Path,
+    timeout_s: float = 60.0,
+    stdout: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``shopfloor serve`` on a free loopback port; returns the process and its base URL once
-    it accepts connections."""
+    it accepts connections. Its standard error goes to ``log``, and so does its standard
+    output unless ``stdout`` names another file (e.g. for ``--json``)."""
     port = free_port()
     env = {**os.environ, "SHOPFLOOR_HOME": str(home), "SHOPFLOOR_SERVICE_SECRET": secret}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    with log.open("w") as out:
+    with log.open("w") as err, (stdout or Path(os.devnull)).open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "shopfloor.cli", "serve", "--port", str(port), *args],
             env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            stdout=err if stdout is None else out,
+            stderr=err,
         )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -23,7 +23,7 @@ import pandas as pd
 from pydantic import TypeAdapter
 
 from shopfloor.core.errors import InputError
-from shopfloor.core.events import Event, EventStatus, Resolution, Severity
+from shopfloor.core.events import Event, EventKind, EventStatus, Resolution, Severity
 from shopfloor.core.severity_scale import worst
 from shopfloor.core.store.catalog import now_iso
 from shopfloor.core.store.handle import StoreHandle
@@ -51,6 +51,18 @@ _COLUMNS = (
 )
 
 _QUOTED = ", ".join(f'"{c}"' for c in _COLUMNS)
+# Severity as a number for ordering in SQL (info < warning < alarm < critical).
+_SEVERITY_RANK = (
+    "CASE severity "
+    + " ".join(f"WHEN '{s.value}' THEN {i}" for i, s in enumerate(Severity))
+    + " ELSE -1 END"
+)
+# What :meth:`EventLog.event_counts` may group by: name -> SQL expression (never user text).
+_GROUPABLE = {
+    **{c: c for c in ("asset_id", "status", "severity", "source", "resolution", "kind")},
+    **{c: c for c in ("model_id", "component_id", "channel_id")},
+    "month": "substr(start, 1, 7)",
+}
 
 
 def _text(when: datetime | None) -> str | None:
@@ -182,18 +194,124 @@ class EventLog(StoreHandle):
         self,
         *,
         asset_id: str | None = None,
-        status: EventStatus | str | None = None,
+        status: EventStatus | str | Sequence[EventStatus | str] | None = None,
+        kind: EventKind | str | None = None,
+        with_evidence: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
+        worst_first: bool = False,
     ) -> list[Event]:
-        """Stored events, oldest first, optionally of one asset and/or one status."""
-        where, params = ["1=1"], list[Any]()
-        if asset_id is not None:
-            where, params = [*where, "asset_id = ?"], [*params, asset_id]
-        if status is not None:
-            where, params = [*where, "status = ?"], [*params, EventStatus(status).value]
-        return self._select_events("WHERE " + " AND ".join(where), params)
+        """Stored events, oldest first, optionally of one asset and of one or more statuses.
+
+        Parameters
+        ----------
+        status: one status, or several (``("open", "acknowledged")``: everything not closed).
+        kind: only events of this kind.
+        with_evidence: only events whose evidence has this key (e.g. ``"data_quality"``).
+        limit, offset: a page of at most ``limit`` events after skipping ``offset`` (SQL
+            ``LIMIT``/``OFFSET``: only the page is read and validated, which is what keeps a
+            dashboard fast with tens of thousands of events).
+        newest_first: order by start time, newest first.
+        worst_first: order by severity, worst first, then by start time.
+        """
+        where, params = _where(asset_id, status, kind, with_evidence)
+        order = "start DESC, rowid DESC" if newest_first else "start, rowid"
+        if worst_first:
+            order = f"{_SEVERITY_RANK} DESC, {order}"
+        if limit is not None or offset:
+            if (limit is not None and limit < 0) or offset < 0:
+                raise InputError(
+                    f"limit and offset must be >= 0, got {limit} and {offset}", column="limit"
+                )
+            # Sort row ids first, then read only the page's rows: sorting whole rows (evidence
+            # included) to keep 50 of 10,000 took ~60 ms, the ids alone ~2 ms.
+            inner = f"SELECT rowid FROM events {where} ORDER BY {order} LIMIT ? OFFSET ?"
+            params = [*params, -1 if limit is None else limit, offset]
+            return self._select_events(f"WHERE rowid IN ({inner}) ORDER BY {order}", params)
+        return self._select_events(where + " ORDER BY " + order, params)
+
+    def count_events(
+        self,
+        *,
+        asset_id: str | None = None,
+        status: EventStatus | str | Sequence[EventStatus | str] | None = None,
+        kind: EventKind | str | None = None,
+        with_evidence: str | None = None,
+    ) -> int:
+        """How many events :meth:`events` would return without a limit (one SQL count)."""
+        where, params = _where(asset_id, status, kind, with_evidence)
+        return int(self._con.execute(f"SELECT count(*) FROM events {where}", params).fetchone()[0])
+
+    def event_counts(
+        self,
+        by: Sequence[str],
+        *,
+        asset_id: str | None = None,
+        status: EventStatus | str | Sequence[EventStatus | str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Event counts grouped by columns (``asset_id``, ``status``, ``severity``, ``source``,
+        ``resolution``, ``model_id``, ``component_id``, ``kind``, ``month`` of the start),
+        counted in SQL without loading any event; each row holds the group's values and ``n``.
+        """
+        unknown = [c for c in by if c not in _GROUPABLE]
+        if unknown or not by:
+            raise InputError(
+                f"cannot group events by {unknown or 'nothing'}; "
+                f"choose from {', '.join(_GROUPABLE)}",
+                column="by",
+            )
+        cols = ", ".join(_GROUPABLE[c] for c in by)
+        where, params = _where(asset_id, status)
+        rows = self._con.execute(
+            f"SELECT {cols}, count(*) FROM events {where} GROUP BY {cols} ORDER BY {cols}", params
+        ).fetchall()
+        return [{**dict(zip(by, r[:-1], strict=True)), "n": int(r[-1])} for r in rows]
+
+    def event_cursor(self) -> int:
+        """Position of the newest step in the event history (0 when there is none).
+
+        Every change to an event (opened, repeated, acknowledged, commented, closed) appends a
+        history row, so a reader that remembers this number can ask :meth:`events_since` for
+        exactly the events that changed after it.
+        """
+        row = self._con.execute("SELECT max(id) FROM event_history").fetchone()
+        return int(row[0] or 0)
+
+    def events_since(self, cursor: int, *, limit: int = 1000) -> tuple[list[Event], int]:
+        """Events opened or changed after history position ``cursor``, oldest change first,
+        and the cursor to pass next time (the last history step included).
+
+        At most the events of ``limit`` history steps are returned; call again with the new
+        cursor for the rest. The query walks the history's primary key from ``cursor``.
+        """
+        if cursor < 0 or limit < 1:
+            raise InputError(f"cursor must be >= 0 and limit >= 1, got {cursor}, {limit}")
+        rows = self._con.execute(
+            "SELECT id, event_id FROM event_history WHERE id > ? ORDER BY id LIMIT ?",
+            [cursor, limit],
+        ).fetchall()
+        if not rows:
+            return [], cursor
+        order = list(dict.fromkeys(str(r[1]) for r in rows))
+        marks = ", ".join("?" * len(order))
+        found = {e.id: e for e in self._select_events(f"WHERE id IN ({marks})", order)}
+        return [found[i] for i in order if i in found], int(rows[-1][0])
+
+    def comment_event(self, event_id: str, *, who: str, note: str) -> None:
+        """Add a comment to the event's history (any status: an operator's finding, a question,
+        what was done after closing). The event itself does not change."""
+        _need_who(who)
+        if not note or not note.strip():
+            raise InputError("a comment needs text", column="note")
+        with self._transaction() as con:
+            self._status(con, event_id)
+            self._history(con, event_id, who, "commented", note)
 
     def _select_events(self, where: str, params: list[Any]) -> list[Event]:
-        rows = self._con.execute(f"SELECT {_QUOTED} FROM events {where} ORDER BY start", params)
+        if "ORDER BY" not in where:
+            where += " ORDER BY start"
+        rows = self._con.execute(f"SELECT {_QUOTED} FROM events {where}", params)
         records = []
         for row in rows.fetchall():
             r = dict(zip(_COLUMNS, row, strict=True))
@@ -216,6 +334,38 @@ class EventLog(StoreHandle):
             sql += " WHERE asset_id = ?"
         cur = self._con.execute(sql + " ORDER BY start", params)
         return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+
+
+def _where(
+    asset_id: str | None,
+    status: EventStatus | str | Sequence[EventStatus | str] | None,
+    kind: EventKind | str | None = None,
+    with_evidence: str | None = None,
+) -> tuple[str, list[Any]]:
+    where, params = ["1=1"], list[Any]()
+    if kind is not None:
+        try:
+            where, params = [*where, "kind = ?"], [*params, EventKind(kind).value]
+        except ValueError:
+            raise InputError(f"unknown event kind {kind!r}", column="kind") from None
+    if with_evidence is not None:
+        if not with_evidence.isidentifier():
+            raise InputError(f"evidence key {with_evidence!r} is not a name", column="evidence")
+        where.append(f"json_extract(evidence, '$.{with_evidence}') IS NOT NULL")
+    if asset_id is not None:
+        where, params = [*where, "asset_id = ?"], [*params, asset_id]
+    if status is not None:
+        wanted = [status] if isinstance(status, str) else list(status)
+        try:
+            values = [EventStatus(s).value for s in wanted]
+        except ValueError:
+            raise InputError(
+                f"status must be among {', '.join(s.value for s in EventStatus)}, got {status!r}",
+                column="status",
+            ) from None
+        where.append(f"status IN ({', '.join('?' * len(values))})")
+        params.extend(values)
+    return "WHERE " + " AND ".join(where), params
 
 
 def _need_who(who: str) -> None:

@@ -56,6 +56,42 @@
     }
   });
 
+  // Models page (admins): re-baseline a monitor from the labels; roll a target back.
+  document.addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button.rebaseline, button.rollback");
+    if (!b) return;
+    b.disabled = true;
+    const ok = b.classList.contains("rebaseline")
+      ? await post(`/api/v1/models/${encodeURIComponent(b.dataset.model)}/rebaseline`, { activate: true })
+      : await post(`/api/v1/models/deployments/${encodeURIComponent(b.dataset.target)}/rollback`, { note: "" });
+    if (ok) window.location.reload();
+    else b.disabled = false;
+  });
+
+  // Comments on an alert: stored in the event's history, shown at once.
+  document.addEventListener("submit", async (ev) => {
+    const form = ev.target.closest("form.comment");
+    if (!form) return;
+    ev.preventDefault();
+    const id = form.dataset.event;
+    const area = form.querySelector("textarea");
+    const note = area.value.trim();
+    if (!note) return;
+    if (await post(`/api/v1/events/${encodeURIComponent(id)}/comment`, { note: note })) {
+      const list = document.querySelector(`ul[data-history="${CSS.escape(id)}"]`);
+      if (list) {
+        const li = text("li", "", "step-commented");
+        li.appendChild(text("time", new Date().toISOString().slice(0, 19).replace("T", " ")));
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(text("b", main.dataset.user || ""));
+        li.appendChild(document.createTextNode(" commented: "));
+        li.appendChild(text("span", note, "note"));
+        list.appendChild(li);
+      }
+      area.value = "";
+    }
+  });
+
   function alertRow(e) {
     const tr = document.createElement("tr");
     tr.className = `sev-${e.severity}`;
@@ -134,6 +170,112 @@
     fetch(`/api/v1/assets/${encodeURIComponent(assetId)}/envelope`, { credentials: "same-origin" })
       .then((r) => (r.ok ? r.json() : null))
       .then((doc) => drawEnvelope(canvas, doc));
+  }
+
+  // Live trends (asset page): window results read from the store, refreshed every 2 s.
+  const trends = document.getElementById("trends");
+  function fmtSeconds(s) {
+    if (s === null || s === undefined) return "-";
+    if (s >= 2 * 86400) return `${(s / 86400).toFixed(1)} d`;
+    if (s >= 2 * 3600) return `${(s / 3600).toFixed(1)} h`;
+    if (s >= 120) return `${(s / 60).toFixed(1)} min`;
+    return `${s.toFixed(0)} s`;
+  }
+
+  // One chart: lines [{t_ms, v, colour, dash}], an optional band {t_ms, lo, hi}, a title.
+  // log: plot log10 of the values (an anomaly score spans decades once a fault grows).
+  function drawChart(c, title, lines, band, unit, log) {
+    if (log) {
+      const tr = (v) => (v === null ? null : Math.log10(Math.max(v, 1e-9)));
+      lines = lines.map((l) => ({ ...l, v: l.v.map(tr) }));
+      unit = (v) => `1e${v.toFixed(1)}`;
+      title += " (log)";
+    }
+    const ctx = c.getContext("2d");
+    ctx.clearRect(0, 0, c.width, c.height);
+    const pad = 34, w = c.width - pad - 8, h = c.height - 2 * pad;
+    const pts = lines.flatMap((l) => l.v).concat(band ? band.lo.concat(band.hi) : []).filter((v) => v !== null && isFinite(v));
+    const ts = lines.flatMap((l) => l.t_ms).concat(band ? band.t_ms : []);
+    ctx.fillStyle = "#333";
+    ctx.fillText(title, pad, 14);
+    if (!pts.length || !ts.length) {
+      ctx.fillText("-", pad, pad + 20);
+      c.dataset.points = "0";
+      return;
+    }
+    let lo = Math.min(...pts), hi = Math.max(...pts);
+    if (hi === lo) { hi += Math.abs(hi) * 0.1 + 1e-9; lo -= Math.abs(lo) * 0.1 + 1e-9; }
+    const t0 = Math.min(...ts), t1 = Math.max(...ts) || t0 + 1;
+    const x = (t) => pad + ((t - t0) / Math.max(1, t1 - t0)) * w;
+    const y = (v) => pad + h - ((v - lo) / (hi - lo)) * h;
+    ctx.strokeStyle = "#bbb";
+    ctx.strokeRect(pad, pad, w, h);
+    ctx.fillText(unit ? unit(hi) : hi.toPrecision(3), 2, pad + 4);
+    ctx.fillText(unit ? unit(lo) : lo.toPrecision(3), 2, pad + h);
+    ctx.fillText(`${((t1 - t0) / 1000).toFixed(0)} s`, pad + w - 40, c.height - 8);
+    if (band && band.t_ms.length) {
+      ctx.fillStyle = "rgba(21, 101, 192, 0.15)";
+      ctx.beginPath();
+      band.t_ms.forEach((t, i) => (i ? ctx.lineTo(x(t), y(band.hi[i])) : ctx.moveTo(x(t), y(band.hi[i]))));
+      for (let i = band.t_ms.length - 1; i >= 0; i--) ctx.lineTo(x(band.t_ms[i]), y(band.lo[i]));
+      ctx.closePath();
+      ctx.fill();
+    }
+    for (const l of lines) {
+      if (!l.t_ms.length) continue;
+      ctx.strokeStyle = l.colour;
+      ctx.setLineDash(l.dash ? [5, 4] : []);
+      ctx.beginPath();
+      l.t_ms.forEach((t, i) => (i ? ctx.lineTo(x(t), y(l.v[i])) : ctx.moveTo(x(t), y(l.v[i]))));
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    c.dataset.points = String(lines.reduce((n, l) => n + l.t_ms.length, 0));
+  }
+
+  function series(ch, name, colour, dash) {
+    const s = ch.series[name] || { t_ms: [], v: [] };
+    return { t_ms: s.t_ms, v: s.v, colour: colour, dash: dash };
+  }
+
+  function showTrends(doc) {
+    const ch = doc.channels.find((c) => c.series && (c.series.rms || c.series.anomaly_score)) || doc.channels[0];
+    const note = document.getElementById("trends-note");
+    if (!ch) {
+      note.textContent = i18n.no_trends || "-";
+      return;
+    }
+    note.textContent = `${ch.channel_id} · ${ch.pipeline} · ${ch.end.replace("T", " ").slice(0, 19)}`;
+    drawChart(document.getElementById("trend-rms"), "RMS", [series(ch, "rms", "#263238")]);
+    drawChart(document.getElementById("trend-kurtosis"), "kurtosis", [series(ch, "kurtosis", "#6a1b9a")]);
+    drawChart(document.getElementById("trend-anomaly"), i18n.anomaly_score || "anomaly score", [
+      series(ch, "anomaly_score", "#c62828"), series(ch, "anomaly_threshold", "#555", true),
+    ], null, null, true);
+    const r = ch.series;
+    const band = r.rul_lower_s && r.rul_upper_s && r.rul_lower_s.t_ms.length === r.rul_upper_s.t_ms.length
+      ? { t_ms: r.rul_lower_s.t_ms, lo: r.rul_lower_s.v, hi: r.rul_upper_s.v } : null;
+    drawChart(document.getElementById("trend-rul"), i18n.rul || "RUL", [series(ch, "rul_s", "#1565c0")], band, fmtSeconds);
+    const a = ch.anomaly || {};
+    const contrib = (a.contributors || []).map((c) => `${c.feature} ${(100 * c.share).toFixed(0)} %`).join(" · ");
+    const anomalyText = document.getElementById("anomaly-now");
+    anomalyText.textContent = a.state === "scoring" && a.score !== null
+      ? `${(a.score).toPrecision(3)} / ${(a.threshold).toPrecision(3)} (×${(a.margin).toFixed(2)})${a.alarm ? " ALARM" : ""}${contrib ? " — " + contrib : ""}`
+      : (a.state ? `${a.state} ${a.seen || 0}/${a.baseline_windows || "?"}` : "-");
+    anomalyText.dataset.contributors = (a.contributors || []).map((c) => c.feature).join(",");
+    const u = ch.rul || {};
+    document.getElementById("rul-now").textContent = u.remaining_s !== null && u.remaining_s !== undefined
+      ? `${fmtSeconds(u.remaining_s)} [${fmtSeconds(u.lower_s)} – ${fmtSeconds(u.upper_s)}] (${u.state})`
+      : (u.state || "-");
+  }
+
+  if (trends) {
+    const assetId = trends.dataset.asset;
+    const refresh = () => fetch(`/api/v1/assets/${encodeURIComponent(assetId)}/trends?since_s=900`, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((doc) => { if (doc) showTrends(doc); })
+      .catch(() => {});
+    refresh();
+    window.setInterval(refresh, 2000);
   }
 
   function drawEnvelope(c, doc) {
