@@ -125,8 +125,19 @@
 
   function applyFleet(msg) {
     for (const a of msg.assets) {
-      const cell = document.querySelector(`.cell[data-asset="${CSS.escape(a.id)}"]`);
-      if (!cell) continue;
+      let cell = document.querySelector(`.cell[data-asset="${CSS.escape(a.id)}"]`);
+      if (!cell) {
+        // an asset registered after the page was rendered (a machine just came online):
+        // add its cell rather than wait for a reload
+        const grid = document.getElementById("grid");
+        if (!grid) continue;
+        cell = document.createElement("a");
+        cell.href = `/assets/${encodeURIComponent(a.id)}`;
+        cell.dataset.asset = a.id;
+        cell.title = a.name || a.id;
+        cell.append(text("span", a.id, "name"), text("span", "", "state"), text("span", "", "n"));
+        grid.appendChild(cell);
+      }
       cell.className = `cell state-${a.state}`;
       cell.dataset.state = a.state;
       cell.querySelector(".state").textContent = i18n[a.state] || a.state;
