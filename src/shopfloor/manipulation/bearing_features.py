@@ -20,29 +20,34 @@ A fixed band in Hz (e.g. one selected by the kurtogram on training data) can be 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import scipy.fft as sfft
 from numpy.typing import ArrayLike, NDArray
 
 from shopfloor.core.assets import BearingGeometry
 from shopfloor.core.errors import InputError
 from shopfloor.manipulation.bearing_frequencies import (
     HarmonicEvidence,
+    HarmonicSearch,
+    SearchPlan,
     defect_orders,
     harmonic_evidence,
+    measure_peaks,
+    plan_search,
     shared_harmonics,
 )
 from shopfloor.manipulation.envelope import (
     FloatArray,
+    Workspace,
     as_windows,
+    band_layout,
     prewhiten_spectrum,
-    spectrum_of,
     squared_envelope_spectrum,
 )
 from shopfloor.manipulation.spectral_shape import shape_columns, shape_names
-from shopfloor.manipulation.time_indicators import time_indicators
+from shopfloor.manipulation.time_indicators import impulsiveness_indicators
 
 
 @dataclass(frozen=True)
@@ -278,6 +283,62 @@ def signature_series(
     return SeriesEvidence(signature, ev, np.asarray(counted), sidebands)
 
 
+@lru_cache(maxsize=64)
+def _cpw_time_bins(n: int, fs: float) -> tuple[int, int]:
+    """First and last bin of :data:`CPW_TIME_BAND` on the grid of an n-sample window."""
+    bins = np.arange(n // 2 + 1) * (fs / n)
+    inside = np.flatnonzero((bins >= CPW_TIME_BAND[0] * fs) & (bins <= CPW_TIME_BAND[1] * fs))
+    return int(inside[0]), int(inside[-1])
+
+
+@lru_cache(maxsize=64)
+def _counted(
+    orders: tuple[tuple[str, float], ...], signature: str, n_harmonics: int, tolerance: float
+) -> NDArray[np.bool_]:
+    out = counted_harmonics(dict(orders), signature, n_harmonics, tolerance)
+    out.setflags(write=False)
+    return out
+
+
+def _searches(
+    fundamentals: dict[str, FloatArray],
+    modulation: dict[str, FloatArray],
+    cfg: BearingFeatureConfig,
+    signatures: list[str],
+    with_sidebands: list[str],
+) -> tuple[HarmonicSearch, dict[str, slice]]:
+    """Every harmonic and sideband search of a block as one :class:`HarmonicSearch`.
+
+    Returns the search and, per signature (``<sig>`` and ``<sig>.sb``), its columns.
+    """
+    f0_cols: list[FloatArray] = []
+    harmonic: list[float] = []
+    reach: list[float] = []
+    where: dict[str, slice] = {}
+    for sig in signatures:
+        where[sig] = slice(len(harmonic), len(harmonic) + cfg.n_harmonics)
+        for h in range(1, cfg.n_harmonics + 1):
+            f0_cols.append(fundamentals[sig])
+            harmonic.append(float(h))
+            reach.append(0.5)
+    for sig in with_sidebands:
+        # first harmonic ± the modulating frequency, over a narrower floor (the lines are close)
+        where[f"{sig}.sb"] = slice(len(harmonic), len(harmonic) + 2)
+        for sign in (-1.0, 1.0):
+            f0_cols.append(fundamentals[sig] + sign * modulation[sig])
+            harmonic.append(1.0)
+            reach.append(0.25)
+    search = HarmonicSearch(np.column_stack(f0_cols), np.asarray(harmonic), np.asarray(reach))
+    return search, where
+
+
+CHUNK_BYTES = 1 << 18
+MIN_CHUNK = 8
+"""Windows go through the FFTs in chunks of about ``CHUNK_BYTES`` of input and at least
+``MIN_CHUNK`` windows (16 windows of 2,048 samples, 8 of 12,000): with their scratch arrays they
+stay in a 2 MiB L2 cache, and a chunk is still big enough for the per-call costs to vanish."""
+
+
 def _features_block(
     x: FloatArray,
     fs: float,
@@ -286,62 +347,139 @@ def _features_block(
     cfg: BearingFeatureConfig,
     keep: list[BandSpectra] | None = None,
 ) -> dict[str, FloatArray]:
-    n_win, n = x.shape
-    cols: dict[str, FloatArray] = {}
-    ti = time_indicators(x)
-    for name in TIME_FEATURES:
-        cols[f"time.{name}"] = np.log(ti[name]) if name == "rms" else ti[name]
-    raw_spec, _ = spectrum_of(x)
-    white_spec = prewhiten_spectrum(raw_spec)
-    # Kurtosis of the pre-whitened signal, within the cpw band only: whitening lifts the
-    # anti-alias region near Nyquist to full weight, and digitiser glitches there would read as
-    # bearing impacts (CWRU's healthy 48 kHz record: kurtosis 3.4 in band, up to 40 with it).
-    low, high = CPW_TIME_BAND[0] * fs, CPW_TIME_BAND[1] * fs
-    bins = np.arange(white_spec.shape[1]) * (fs / n)
-    in_band = white_spec * ((bins >= low) & (bins <= high))
-    white = np.asarray(sfft.irfft(in_band, n=n, axis=1, workers=1))
-    # zero mean after band-limiting: kurtosis and crest factor need three passes
-    white2 = white * white
-    power = white2.mean(axis=1)
-    cols["cpw_time.kurtosis"] = np.einsum("ij,ij->i", white2, white2) / n / (power * power)
-    cols["cpw_time.crest_factor"] = np.abs(white).max(axis=1) / np.sqrt(power)
+    """Features of one block of windows: spectra once, every band's search in one pass.
 
+    What depends on the block as a whole (whether the cage frequency is resolved, how far a
+    search may reach) is decided here, once; the spectra are then computed chunk by chunk.
+    """
+    n_win, n = x.shape
     fundamentals = {s: orders[s] * shaft_hz for s in ("bpfo", "bpfi", "bsf2", "ftf")}
     fundamentals["shaft"] = shaft_hz
     modulation = {"bpfi": fundamentals["shaft"], "bsf2": fundamentals["ftf"]}
     ftf_resolved = float(np.min(fundamentals["ftf"])) / (fs / n) >= 3
-    for band in cfg.bands:
-        limits = band.limits_hz(fs)
-        freqs, ses = squared_envelope_spectrum(
-            white_spec if band.prewhiten else raw_spec, n, fs, limits
+    # Sidebands: an inner-race defect rotates through the load zone once per revolution, a
+    # ball is carried round at the cage speed: both modulate their defect frequency.
+    searched = [s for s in SIGNATURES if s != "ftf" or ftf_resolved]
+    with_sidebands = [s for s in modulation if s != "bsf2" or ftf_resolved]
+    search, where = _searches(fundamentals, modulation, cfg, searched, with_sidebands)
+    limits = [band.limits_hz(fs) for band in cfg.bands]
+    n_bins = [_ses_bins(n, fs, lim) for lim in limits]
+    # one plan (bins, peak and floor regions) serves every band when their spectra are long
+    # enough for it, which is the usual case: then the bands are measured in one pass
+    plan = plan_search(fs / n, search, cfg.tolerance, max(n_bins))
+    plans = (
+        [plan]
+        if plan.top_bin < min(n_bins)
+        else [plan_search(fs / n, search, cfg.tolerance, b) for b in n_bins]
+    )
+    step = max(MIN_CHUNK, CHUNK_BYTES // (8 * n))
+    ws = Workspace()
+    parts = []
+    for i in range(0, n_win, step):
+        part = slice(i, i + step)
+        parts.append(
+            _features_chunk(
+                x[part], fs, shaft_hz[part], cfg, limits, [p.rows(part) for p in plans], keep, ws
+            )
         )
-        if keep is not None:
-            keep.append(BandSpectra(band.name, limits, freqs, ses))
-        if cfg.shape and band.prewhiten:
-            # the shape features reuse this pre-whitened envelope spectrum and the raw FFT
-            cols.update(shape_columns(raw_spec, n, fs, freqs, ses, shaft_hz))
+    cols: dict[str, FloatArray] = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
+    amp = np.concatenate([p[1] for p in parts], axis=-2)
+    floor = np.concatenate([p[2] for p in parts], axis=-2)
+    n_searched = plans[0].in_peak.sum(axis=2).astype(np.float64)
+    key_orders = tuple(sorted(orders.items()))
+    for b, band in enumerate(cfg.bands):
+        ev = HarmonicEvidence(np.empty(0), amp[b], floor[b], n_searched)
+        db_all = ev.ratio_db
+        sig_all = ev.significance
         for sig in SIGNATURES:
             key = f"{band.name}.{sig}"
-            if sig == "ftf" and not ftf_resolved:
+            if sig not in where:
                 for suffix in ("db", "h1_db", "sig", "n_found"):
                     cols[f"{key}.{suffix}"] = np.full(n_win, np.nan)
                 continue
-            # Sidebands: an inner-race defect rotates through the load zone once per
-            # revolution, a ball is carried round at the cage speed: both modulate their
-            # defect frequency.
-            mod = modulation.get(sig) if (sig != "bsf2" or ftf_resolved) else None
-            series = signature_series(freqs, ses, fundamentals[sig], sig, orders, cfg, mod)
-            use = series.counted[0]
-            db = series.evidence.ratio_db
-            significance = series.evidence.significance[:, use]
+            use = _counted(key_orders, sig, cfg.n_harmonics, cfg.tolerance)
+            db = db_all[:, where[sig]]
+            significance = sig_all[:, where[sig]][:, use]
             cols[f"{key}.db"] = db[:, use].mean(axis=1)
             cols[f"{key}.h1_db"] = db[:, 0]
             cols[f"{key}.sig"] = significance.sum(axis=1)
             cols[f"{key}.n_found"] = (significance >= 2.0).sum(axis=1).astype(np.float64)
             if sig in modulation:
-                if series.sidebands:
-                    sb = [e.ratio_db[:, 0] for e in series.sidebands]
-                    cols[f"{key}.sb_db"] = 0.5 * (sb[0] + sb[1])
+                if f"{sig}.sb" in where:
+                    sb = db_all[:, where[f"{sig}.sb"]]
+                    cols[f"{key}.sb_db"] = 0.5 * (sb[:, 0] + sb[:, 1])
                 else:
                     cols[f"{key}.sb_db"] = np.full(n_win, np.nan)
     return cols
+
+
+def _features_chunk(
+    x: FloatArray,
+    fs: float,
+    shaft_hz: FloatArray,
+    cfg: BearingFeatureConfig,
+    limits: list[tuple[float, float]],
+    plans: list[SearchPlan],
+    keep: list[BandSpectra] | None,
+    ws: Workspace,
+) -> tuple[dict[str, FloatArray], FloatArray, FloatArray]:
+    """Time features, spectra and the planned peaks of a few windows.
+
+    Returns the columns computed here and the peak amplitudes and floors, each
+    (n_bands, n_windows, n_searches).
+    """
+    n_win, n = x.shape
+    n_freq = n // 2 + 1
+    cols: dict[str, FloatArray] = {}
+    dev = ws.get("dev", (n_win, n), np.float64)
+    np.subtract(x, x.mean(axis=1)[:, None], out=dev)
+    ti = impulsiveness_indicators(x, dev, ws.get("dev2", (n_win, n), np.float64))
+    for name in TIME_FEATURES:
+        cols[f"time.{name}"] = np.log(ti[name]) if name == "rms" else ti[name]
+    # keep=...: the caller holds on to spectra, so they get arrays of their own
+    raw_spec = ws.get("raw", (n_win, n_freq), np.complex128)
+    np.fft.rfft(dev, axis=1, out=raw_spec)
+    white_spec = prewhiten_spectrum(raw_spec, out=ws.get("white", (n_win, n_freq), np.complex128))
+    # Kurtosis of the pre-whitened signal, within the cpw band only: whitening lifts the
+    # anti-alias region near Nyquist to full weight, and digitiser glitches there would read as
+    # bearing impacts (CWRU's healthy 48 kHz record: kurtosis 3.4 in band, up to 40 with it).
+    lo, hi = _cpw_time_bins(n, fs)
+    in_band = ws.get("in_band", (n_win, n_freq), np.complex128)
+    in_band[:, :lo] = 0.0
+    in_band[:, lo : hi + 1] = white_spec[:, lo : hi + 1]
+    in_band[:, hi + 1 :] = 0.0
+    white = ws.get("white_time", (n_win, n), np.float64)
+    np.fft.irfft(in_band, n=n, axis=1, out=white)
+    # zero mean after band-limiting: kurtosis and crest factor need three passes
+    white2 = ws.get("dev2", (n_win, n), np.float64)
+    np.multiply(white, white, out=white2)
+    power = white2.mean(axis=1)
+    cols["cpw_time.kurtosis"] = np.einsum("ij,ij->i", white2, white2) / n / (power * power)
+    peak = np.maximum(white.max(axis=1), -white.min(axis=1))
+    cols["cpw_time.crest_factor"] = peak / np.sqrt(power)
+
+    shared = len(plans) == 1
+    top = plans[0].top_bin + 1
+    cut = None if (keep is not None or cfg.shape or not shared) else top
+    ses_list: list[FloatArray] = []
+    for band, lim in zip(cfg.bands, limits, strict=True):
+        src = white_spec if band.prewhiten else raw_spec
+        freqs, ses = squared_envelope_spectrum(src, n, fs, lim, max_bins=cut, workspace=ws)
+        if keep is not None:
+            keep.append(BandSpectra(band.name, lim, freqs, ses))
+        if cfg.shape and band.prewhiten:
+            # the shape features reuse this pre-whitened envelope spectrum and the raw FFT
+            cols.update(shape_columns(raw_spec, n, fs, freqs, ses, shaft_hz))
+        ses_list.append(ses)
+    if shared:
+        amp, floor = measure_peaks(plans[0], np.stack([s[:, :top] for s in ses_list]))
+    else:
+        measured = [measure_peaks(p, s) for p, s in zip(plans, ses_list, strict=True)]
+        amp = np.stack([m[0] for m in measured])
+        floor = np.stack([m[1] for m in measured])
+    return cols, amp, floor
+
+
+def _ses_bins(n: int, fs: float, limits: tuple[float, float]) -> int:
+    """Bins of a band's squared envelope spectrum (half its base-band length, plus one)."""
+    return band_layout(n, fs, limits[0], limits[1])[2] // 2 + 1

@@ -90,17 +90,132 @@ class HarmonicEvidence:
 
 
 def _masked_median(values: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
-    """Row-wise median of ``values`` where ``mask`` (NaN for an empty row).
+    """Median of ``values`` where ``mask``, along the last axis (NaN for an empty row).
 
     Sorting short rows beats ``np.nanmedian``, which goes through masked arrays.
     """
-    ordered = np.sort(np.where(mask, values, np.inf), axis=1)
-    count = mask.sum(axis=1)
-    rows = np.arange(values.shape[0])
+    ordered = np.sort(np.where(mask, values, np.inf), axis=-1)
+    count = mask.sum(axis=-1)
     lo = np.maximum((count - 1) // 2, 0)
     hi = np.maximum(count // 2, 0)
-    med = 0.5 * (ordered[rows, lo] + ordered[rows, hi])
-    return np.where(count > 0, med, np.nan)
+    med = 0.5 * (
+        np.take_along_axis(ordered, lo[..., None], axis=-1)[..., 0]
+        + np.take_along_axis(ordered, hi[..., None], axis=-1)[..., 0]
+    )
+    out: FloatArray = np.where(count > 0, med, np.nan)
+    return out
+
+
+@dataclass(frozen=True)
+class HarmonicSearch:
+    """Several peak searches at once: search s looks near harmonic[s] × fundamental_hz[:, s].
+
+    fundamental_hz: (n_windows, n_searches), Hz; harmonic: (n_searches,) multiples;
+    floor_halfwidth: (n_searches,) half-width of the floor region, in fundamentals.
+    """
+
+    fundamental_hz: FloatArray
+    harmonic: FloatArray
+    floor_halfwidth: FloatArray
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """Where each search of a :class:`HarmonicSearch` looks: bins, peak and floor regions.
+
+    idx: (n_windows, n_searches, n_offsets) bin indices; in_peak / in_floor: masks of the same
+    shape; df: bin spacing, Hz. It depends on the speed, the geometry and the bin grid only, so
+    one plan serves every band's spectrum of the same windows.
+    """
+
+    idx: NDArray[np.int64]
+    in_peak: NDArray[np.bool_]
+    in_floor: NDArray[np.bool_]
+    df: float
+
+    def rows(self, part: slice) -> SearchPlan:
+        """The plan of some windows (the same bins and regions as in the whole plan)."""
+        return SearchPlan(self.idx[part], self.in_peak[part], self.in_floor[part], self.df)
+
+    @property
+    def top_bin(self) -> int:
+        """The highest bin any search reads (spectra may be cut just above it)."""
+        return int(np.max(np.where(self.in_peak | self.in_floor, self.idx, 0)))
+
+
+def plan_search(df: float, search: HarmonicSearch, tolerance: float, n_bins: int) -> SearchPlan:
+    """Plan every search of ``search`` over spectra of ``n_bins`` bins spaced ``df`` Hz.
+
+    The rules are those of :func:`harmonic_evidence`: the peak is the largest bin within
+    ±max(``tolerance`` × centre, 1.5 bins) of the harmonic, the floor the median of the other
+    bins within ±``floor_halfwidth`` fundamentals, and no search reaches further from its
+    centre than its floor does for the window that needs the widest floor.
+    """
+    f0 = np.asarray(search.fundamental_hz, dtype=np.float64)
+    if np.any(~np.isfinite(f0)) or np.any(f0 <= 0):
+        raise InputError("fundamental frequency must be positive and finite")
+    nyquist_bin = n_bins - 1
+    # (n_win, n_searches), in bins; products before the division, as the one-search form had
+    centre = search.harmonic[None, :] * f0 / df
+    half = np.maximum(tolerance * centre, 1.5)
+    reach = search.floor_halfwidth[None, :] * f0 / df
+    span = np.ceil(reach.max(axis=0)).astype(np.int64)  # per search, over the windows
+    widest = int(span.max())
+    offsets = np.arange(-widest, widest + 1)
+    idx = np.rint(centre).astype(np.int64)[:, :, None] + offsets  # (n_win, n_s, n_off)
+    valid = (idx >= 1) & (idx <= nyquist_bin) & (np.abs(offsets) <= span[:, None])
+    dist = np.abs(idx - centre[:, :, None])
+    in_peak = (dist <= half[:, :, None]) & valid
+    in_floor = (dist > half[:, :, None]) & (dist <= reach[:, :, None]) & valid
+    if not in_peak.any(axis=2).all():
+        s = int(np.argwhere(~in_peak.any(axis=2))[0, 1])
+        raise InputError(
+            f"harmonic {search.harmonic[s]:g} of {float(f0[:, s].max()):.2f} Hz lies above the "
+            f"spectrum's range ({nyquist_bin * df:.1f} Hz): sample rate too low or window too short"
+        )
+    return SearchPlan(idx, in_peak, in_floor, df)
+
+
+def _gather(plan: SearchPlan, spec: FloatArray) -> FloatArray:
+    n_win, width = spec.shape[-2:]
+    flat = np.minimum(plan.idx, width - 1) + (np.arange(n_win) * width)[:, None, None]
+    vals: FloatArray = spec.reshape(*spec.shape[:-2], n_win * width)[..., flat]
+    return vals
+
+
+def measure_peaks(plan: SearchPlan, spectra: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Peak amplitude and floor of every planned search, (..., n_windows, n_searches).
+
+    ``spectra``: (..., n_windows, n_freqs), at least ``plan.top_bin + 1`` bins; leading axes
+    (e.g. one per band) are measured with the same plan in one pass.
+    """
+    vals = _gather(plan, np.asarray(spectra, dtype=np.float64))
+    amplitude: FloatArray = np.where(plan.in_peak, vals, -np.inf).max(axis=-1)
+    floor = _masked_median(vals, np.broadcast_to(plan.in_floor, vals.shape))
+    return amplitude, floor
+
+
+def search_peaks(
+    freqs: FloatArray, spectrum: FloatArray, search: HarmonicSearch, tolerance: float
+) -> HarmonicEvidence:
+    """Every search of ``search`` in one vectorised pass (see :func:`plan_search`)."""
+    spec = np.atleast_2d(np.asarray(spectrum, dtype=np.float64))
+    plan = plan_search(float(freqs[1] - freqs[0]), search, tolerance, spec.shape[1])
+    return evidence_of(plan, spec)
+
+
+def evidence_of(plan: SearchPlan, spectrum: FloatArray) -> HarmonicEvidence:
+    """:class:`HarmonicEvidence` of every planned search in (n_windows, n_freqs) spectra."""
+    spec = np.atleast_2d(np.asarray(spectrum, dtype=np.float64))
+    vals = _gather(plan, spec)
+    peak_vals = np.where(plan.in_peak, vals, -np.inf)
+    best = np.argmax(peak_vals, axis=2)[:, :, None]
+    amplitude = np.take_along_axis(peak_vals, best, axis=2)[:, :, 0]
+    bins = np.take_along_axis(plan.idx, best, axis=2)[:, :, 0]
+    frequency = (bins * plan.df).astype(np.float64)
+    floor = _masked_median(vals, plan.in_floor)
+    n_searched = plan.in_peak.sum(axis=2).astype(np.float64)
+    return HarmonicEvidence(frequency, amplitude, floor, n_searched)
 
 
 def harmonic_evidence(
@@ -126,40 +241,13 @@ def harmonic_evidence(
         harmonic, excluding the search band.
     """
     spec = np.atleast_2d(np.asarray(spectrum, dtype=np.float64))
-    n_win = spec.shape[0]
-    f0 = np.broadcast_to(np.asarray(fundamental_hz, dtype=np.float64), (n_win,))
-    if np.any(~np.isfinite(f0)) or np.any(f0 <= 0):
-        raise InputError("fundamental frequency must be positive and finite")
-    df = float(freqs[1] - freqs[0])
-    nyquist_bin = spec.shape[1] - 1
-    rows = np.arange(n_win)[:, None]
-    out_f = np.empty((n_win, n_harmonics))
-    out_a = np.empty((n_win, n_harmonics))
-    out_n = np.empty((n_win, n_harmonics))
-    out_k = np.empty((n_win, n_harmonics))
-    for h in range(1, n_harmonics + 1):  # a loop over harmonics, never over windows
-        centre = h * f0 / df  # in bins
-        half = np.maximum(tolerance * centre, 1.5)
-        span = int(np.ceil(np.max(floor_halfwidth * f0 / df)))
-        offsets = np.arange(-span, span + 1)
-        idx = np.rint(centre)[:, None].astype(int) + offsets[None, :]
-        valid = (idx >= 1) & (idx <= nyquist_bin)
-        vals = np.where(valid, spec[rows, np.clip(idx, 0, nyquist_bin)], np.nan)
-        dist = np.abs(idx - centre[:, None])
-        in_peak = (dist <= half[:, None]) & valid
-        in_floor = (dist > half[:, None]) & (dist <= (floor_halfwidth * f0 / df)[:, None]) & valid
-        if not in_peak.any(axis=1).all():
-            raise InputError(
-                f"harmonic {h} of {float(f0.max()):.2f} Hz lies above the spectrum's range "
-                f"({freqs[-1]:.1f} Hz): sample rate too low or window too short"
-            )
-        peak_vals = np.where(in_peak, vals, -np.inf)
-        best = np.argmax(peak_vals, axis=1)
-        out_a[:, h - 1] = peak_vals[np.arange(n_win), best]
-        out_f[:, h - 1] = idx[np.arange(n_win), best] * df
-        out_n[:, h - 1] = _masked_median(vals, in_floor)
-        out_k[:, h - 1] = in_peak.sum(axis=1)
-    return HarmonicEvidence(out_f, out_a, out_n, out_k)
+    f0 = np.broadcast_to(np.asarray(fundamental_hz, dtype=np.float64), (spec.shape[0],))
+    search = HarmonicSearch(
+        np.repeat(f0[:, None], n_harmonics, axis=1),
+        np.arange(1, n_harmonics + 1, dtype=np.float64),
+        np.full(n_harmonics, float(floor_halfwidth)),
+    )
+    return search_peaks(freqs, spec, search, tolerance)
 
 
 def shared_harmonics(

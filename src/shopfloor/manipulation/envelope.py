@@ -15,6 +15,9 @@ same spectrum, so it costs no extra FFT either.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 import numpy as np
 import scipy.fft as sfft
 from numpy.typing import ArrayLike, NDArray
@@ -57,7 +60,7 @@ def spectrum_of(windows: ArrayLike, *, prewhiten: bool = False) -> tuple[Complex
     return (prewhiten_spectrum(spec) if prewhiten else spec), x.shape[1]
 
 
-def prewhiten_spectrum(spectrum: ComplexArray) -> ComplexArray:
+def prewhiten_spectrum(spectrum: ComplexArray, *, out: ComplexArray | None = None) -> ComplexArray:
     """Cepstrum pre-whitening of a one-sided spectrum: keep the phase, set magnitudes to one.
 
     Equivalent to zeroing the real cepstrum except at zero quefrency (Sawalhi & Randall 2011).
@@ -66,7 +69,8 @@ def prewhiten_spectrum(spectrum: ComplexArray) -> ComplexArray:
     """
     mag = np.abs(spectrum)
     floor = 1e-12 * mag.max(axis=1, keepdims=True) + 1e-300
-    white: ComplexArray = spectrum / np.maximum(mag, floor)
+    np.maximum(mag, floor, out=mag)
+    white: ComplexArray = np.divide(spectrum, mag, out=out)
     return white
 
 
@@ -98,22 +102,54 @@ def analytic_band(
     Returns the complex signal (n_windows, m), whose magnitude equals the magnitude of the full
     analytic signal of the band (in the input unit), and its sample rate m·fs/n in Hz.
     """
+    z, gain = _analytic_band(spectrum, n, fs, band, Workspace())
+    return z * gain, fs * z.shape[1] / n
+
+
+def _analytic_band(
+    spectrum: ComplexArray, n: int, fs: float, band: Band, ws: Workspace
+) -> tuple[ComplexArray, float]:
+    """:func:`analytic_band` before its gain: (unscaled signal, gain); z = unscaled × gain.
+
+    The signal lives in ``ws`` (overwritten by the next call with the same shape).
+    """
     n_win = spectrum.shape[0]
-    k_lo, k_hi = _bins(n, fs, band, n_win)
-    width = int((k_hi - k_lo).max()) + 1
+    if np.ndim(band[0]) == 0 and np.ndim(band[1]) == 0:
+        k_lo, width, m = band_layout(n, fs, float(band[0]), float(band[1]))
+        base = ws.get("band.base", (n_win, m), np.complex128)
+        base[:, :width] = spectrum[:, k_lo : k_lo + width]
+        base[:, width:] = 0.0
+    else:
+        k_lo_w, k_hi_w = _bins(n, fs, band, n_win)
+        width = int((k_hi_w - k_lo_w).max()) + 1
+        m = _base_length(width, n)
+        width = min(width, m)
+        base = np.zeros((n_win, m), dtype=np.complex128)
+        if np.all(k_lo_w == k_lo_w[0]) and np.all(k_hi_w == k_hi_w[0]):  # one band: a slice
+            base[:, :width] = spectrum[:, k_lo_w[0] : k_lo_w[0] + width]
+        else:  # a band per window (e.g. chosen by the kurtogram): gather
+            idx = k_lo_w[:, None] + np.arange(width)[None, :]
+            keep = idx <= k_hi_w[:, None]
+            rows = np.arange(n_win)[:, None]
+            base[:, :width] = np.where(keep, spectrum[rows, np.minimum(idx, n // 2)], 0.0)
+    # "forward" leaves the inverse unscaled: 1/m and the 2m/n of the one-sided spectrum fold
+    # into one gain, 2/n, applied where it is cheapest (after squaring, on few bins)
+    z = np.asarray(sfft.ifft(base, axis=1, workers=1, norm="forward", overwrite_x=True))
+    return z, 2.0 / n
+
+
+def _base_length(width: int, n: int) -> int:
     m = 1 << int(np.ceil(np.log2(2 * width)))  # >= 2B: the squared envelope does not alias
-    m = min(m, n)
-    width = min(width, m)
-    base = np.zeros((n_win, m), dtype=np.complex128)
-    if np.all(k_lo == k_lo[0]) and np.all(k_hi == k_hi[0]):  # one band for all: a slice
-        base[:, :width] = spectrum[:, k_lo[0] : k_lo[0] + width]
-    else:  # a band per window (e.g. chosen by the kurtogram): gather
-        idx = k_lo[:, None] + np.arange(width)[None, :]
-        keep = idx <= k_hi[:, None]
-        rows = np.arange(n_win)[:, None]
-        base[:, :width] = np.where(keep, spectrum[rows, np.minimum(idx, n // 2)], 0.0)
-    z = sfft.ifft(base, axis=1, workers=1) * (2.0 * m / n)
-    return z, fs * m / n
+    return min(m, n)
+
+
+@lru_cache(maxsize=256)
+def band_layout(n: int, fs: float, low: float, high: float) -> tuple[int, int, int]:
+    """First bin, width in bins and base-band length of one fixed band (cached per grid)."""
+    k_lo, k_hi = _bins(n, fs, (low, high), 1)
+    width = int(k_hi[0] - k_lo[0]) + 1
+    m = _base_length(width, n)
+    return int(k_lo[0]), min(width, m), m
 
 
 def envelope_spectrum(
@@ -124,10 +160,38 @@ def envelope_spectrum(
     return squared_envelope_spectrum(spec, n, fs, band)
 
 
+class Workspace:
+    """Scratch arrays reused from one batch of windows to the next (one per caller, per call).
+
+    Large temporaries are freshly mapped pages on every allocation, and touching them costs
+    about as much as the FFTs that fill them; reusing them removes that cost.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[str, tuple[int, ...], str], NDArray[np.generic]] = {}
+
+    def get(self, tag: str, shape: tuple[int, ...], dtype: type) -> NDArray[Any]:
+        key = (tag, shape, np.dtype(dtype).str)
+        arr = self._arrays.get(key)
+        if arr is None:
+            arr = self._arrays[key] = np.empty(shape, dtype=dtype)
+        return arr
+
+
 def squared_envelope_spectrum(
-    spectrum: ComplexArray, n: int, fs: float, band: Band
+    spectrum: ComplexArray,
+    n: int,
+    fs: float,
+    band: Band,
+    *,
+    max_bins: int | None = None,
+    workspace: Workspace | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Squared envelope spectrum of ``band`` from a one-sided spectrum (see :func:`spectrum_of`).
+
+    ``max_bins`` keeps only the first bins (what a harmonic search reads), which skips the
+    magnitude of the rest; the values kept are the same. ``workspace`` lends scratch arrays
+    (the returned amplitude is always a new array).
 
     Returns
     -------
@@ -135,11 +199,32 @@ def squared_envelope_spectrum(
     amplitude: (n_windows, n_freqs), peak amplitude of each squared-envelope component
         (input unit squared), Hann window, coherent gain corrected.
     """
-    z, rate = analytic_band(spectrum, n, fs, band)
-    sq = z.real**2 + z.imag**2
-    _, amp = amplitude_spectrum(sq - sq.mean(axis=1, keepdims=True), rate, validate=False)
+    ws = workspace or Workspace()
+    z, gain = _analytic_band(spectrum, n, fs, band, ws)
+    n_win, m = z.shape
+    # |z|² in place on the interleaved (re, im) pairs: no complex temporaries
+    parts = z.view(np.float64).reshape(n_win, m, 2)
+    np.square(parts, out=parts)
+    sq = ws.get("ses.sq", (n_win, m), np.float64)
+    np.add(parts[:, :, 0], parts[:, :, 1], out=sq)
+    sq -= sq.mean(axis=1, keepdims=True)
+    w, w_sum = _hann(m)
+    sq *= w
+    spec = ws.get("ses.spec", (n_win, m // 2 + 1), np.complex128)
+    np.fft.rfft(sq, axis=1, out=spec)
+    # the band's gain enters squared; the Hann coherent gain once (as in amplitude_spectrum)
+    amp: FloatArray = np.abs(spec if max_bins is None else spec[:, :max_bins])
+    amp *= gain * gain * (2.0 / w_sum)
+    amp[:, 0] /= 2.0
     freqs = np.arange(amp.shape[1], dtype=np.float64) * (fs / n)
     return freqs, amp
+
+
+@lru_cache(maxsize=32)
+def _hann(m: int) -> tuple[FloatArray, float]:
+    w = np.hanning(m)
+    w.setflags(write=False)
+    return w, float(w.sum())
 
 
 def amplitude_spectrum(

@@ -143,6 +143,36 @@ def time_indicators(windows: npt.ArrayLike) -> dict[str, FloatArray]:
     return {name: np.asarray(values[name], dtype=np.float64) for name in INDICATORS}
 
 
+def impulsiveness_indicators(
+    x: FloatArray, dev: FloatArray, scratch: FloatArray | None = None
+) -> dict[str, FloatArray]:
+    """rms, kurtosis, crest, skewness, impulse and shape factor of validated 2-D windows, fast.
+
+    ``dev`` is ``x`` minus its row means (the caller's FFT reuses it); ``scratch``, an array
+    of ``x``'s shape the function may overwrite. Same definitions and NaN rules as
+    :func:`time_indicators`; dot products instead of temporaries for the moments.
+    """
+    n = x.shape[1]
+    m2 = np.einsum("ij,ij->i", dev, dev) / n
+    dev2 = np.multiply(dev, dev, out=scratch)
+    m3 = np.einsum("ij,ij->i", dev2, dev) / n
+    m4 = np.einsum("ij,ij->i", dev2, dev2) / n
+    rms = np.sqrt(np.einsum("ij,ij->i", x, x) / n)
+    peak = np.maximum(x.max(axis=1), -x.min(axis=1))
+    mean_abs = np.abs(x, out=dev2).mean(axis=1)
+    std = np.sqrt(m2)
+    flat = std <= _FLAT_RELATIVE_STD * peak
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "rms": rms,
+            "kurtosis": np.where(flat, np.nan, m4 / (m2 * m2)),
+            "crest_factor": _ratio(peak, rms),
+            "skewness": np.where(flat, np.nan, m3 / (m2 * std)),
+            "impulse_factor": _ratio(peak, mean_abs),
+            "shape_factor": _ratio(rms, mean_abs),
+        }
+
+
 def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
     # Denominators here are zero only when the numerator is too (an all-zero window).
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
