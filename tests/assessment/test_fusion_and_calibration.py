@@ -194,3 +194,16 @@ def test_the_rate_can_be_kept_and_slow_signals_are_not_upsampled() -> None:
                              duration_s=3.0, seed=8)  # fmt: skip
     kept = diagnose_signal(fast, 48_000.0, RPM, g, analysis_rate_hz=None)
     assert kept.data_checks["analysed_at_hz"] == 48_000.0
+
+
+def test_normal_from_the_rules_is_not_certain_either() -> None:
+    rules = PhysicsRuleDiagnoser().fit(_quiet_row())
+    classes = list(rules.classes_)
+    quiet = rules.predict_proba(_quiet_row())[0]
+    assert quiet[classes.index("normal")] == pytest.approx(5 / 6)
+    weak = _with_series(_quiet_row(), "bpfo", found=1, sig=3.0)  # a weak line, no detection
+    proba = rules.predict_proba(weak)[0]
+    assert rules.predict(weak)[0] == "normal"
+    assert proba[classes.index("normal")] == pytest.approx(4 / 6)
+    assert proba[classes.index("outer_race")] == pytest.approx(2 / 6)
+    assert proba.sum() == pytest.approx(1.0)

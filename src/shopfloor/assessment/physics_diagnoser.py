@@ -16,7 +16,8 @@ Rules, fixed in advance from signal statistics, not fitted to any dataset:
    checks the defect's physics predicts: each counted harmonic at the 1 % level, and for a
    modulated defect (BPFI by the shaft, 2×BSF by the cage) its sidebands at the same level:
    (passed + 1) / (checks + 2); the rest is ``normal``. Two of three harmonics give 0.6, every
-   harmonic and the sidebands 0.83: never 100 %.
+   harmonic and the sidebands 0.83: never 100 %. ``normal`` likewise: the checks are "not
+   impulsive" and, per race signature, "no line even at the weak level"; all quiet gives 5/6.
 4. None detected: ``normal`` when the pre-whitened signal is not impulsive (kurtosis at most
    ``impulsive_kurtosis``; Gaussian noise gives 3), otherwise ``unknown`` with the reason
    "impulsive but no bearing defect frequency matched" (looseness, another component, wrong
@@ -154,8 +155,10 @@ class PhysicsRuleDiagnoser(Diagnoser):
             )
         impulsive = np.nan_to_num(frame["cpw_time.kurtosis"].to_numpy()) > self.impulsive_kurtosis
         none = total <= 0
-        proba[none & ~impulsive, 0] = 1.0
         proba[none & impulsive, -1] = 1.0
+        quiet = none & ~impulsive
+        if quiet.any():
+            proba[quiet, :] = self._normal_proba(sig[quiet], len(band_names(list(frame.columns))))
         # how sure: the rule of succession over the checks the strongest defect predicts
         some = ~none
         if some.any():
@@ -163,6 +166,27 @@ class PhysicsRuleDiagnoser(Diagnoser):
             proba[some, :] *= sure[some, None]
             proba[some, 0] += 1.0 - sure[some]
         return proba
+
+    def _normal_proba(self, sig: FloatArray, n_bands: int) -> FloatArray:
+        """Probabilities for rows with no detection and no impulsiveness (rule of succession).
+
+        Checks: not impulsive (passed, or the row would not be here) and, per race signature,
+        no line even at the weak level (one harmonic at 1 % after Bonferroni over the bands).
+        ``normal`` gets (passed + 1) / (checks + 2): 5/6 when all is quiet; the rest goes to
+        the faults that showed a weak line, evenly (to all three when none did).
+        """
+        weak = sig >= 2.0 + np.log10(max(n_bands, 1))
+        passed = 1.0 + (~weak).sum(axis=1)
+        checks = 1.0 + len(RACE_SIGNATURES)
+        p_normal = (passed + 1.0) / (checks + 2.0)
+        share = np.where(weak.any(axis=1, keepdims=True), weak, True).astype(np.float64)
+        share /= share.sum(axis=1, keepdims=True)
+        out = np.zeros((sig.shape[0], CLASSES.size))
+        out[:, 0] = p_normal
+        for j, name in enumerate(RACE_SIGNATURES):
+            col = int(np.flatnonzero(CLASS_OF_SIGNATURE[name].value == CLASSES)[0])
+            out[:, col] = (1.0 - p_normal) * share[:, j]
+        return out
 
     def fault_probability(self, frame: pd.DataFrame, which: npt.NDArray[Any]) -> FloatArray:
         """Per row, (checks passed + 1) / (checks + 2) for signature ``RACE_SIGNATURES[which]``.
