@@ -29,7 +29,7 @@ class RealWindows:
     recording_ids: tuple[str, ...]
 
 
-def _verified(dataset: str, folder: Path, rel_path: str) -> Path:
+def verified(dataset: str, folder: Path, rel_path: str) -> Path:
     expected = {f.path: f.sha256 for f in get_dataset(dataset).expected_files()}
     path = folder / rel_path
     actual = sha256_of(path)
@@ -52,12 +52,12 @@ def cwru_windows(
         for number in numbers:
             if fan_end:
                 entry_fe = next(e for e in cwru_fan_end.CATALOGUE if e.number == number)
-                _verified(name, folder, entry_fe.rel_path)
+                verified(name, folder, entry_fe.rel_path)
                 data = cwru_fan_end.load_file(folder, entry_fe, cwru_fan_end.fan_end_asset())
                 channel, component = "FE", cwru.FE_BEARING
             else:
                 entry = next(e for e in cwru.CATALOGUE if e.number == number)
-                _verified(name, folder, entry.rel_path)
+                verified(name, folder, entry.rel_path)
                 data = cwru.load_file(folder, entry, cwru.skf_asset())
                 channel, component = "DE", cwru.DE_BEARING
             x = data.samples[channel].to_numpy(dtype=np.float64)

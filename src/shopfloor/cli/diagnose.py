@@ -212,6 +212,13 @@ def diagnose(
             "(several targets: an existing folder, one PNG per target)."
         ),
     ] = None,
+    pipeline: Annotated[
+        Path | None,
+        typer.Option(
+            help="A diagnosis pipeline spec (YAML) or a folder saved with its model: its "
+            "features, diagnoser, window and speed band replace --model and --window."
+        ),
+    ] = None,
     home: HomeOption = None,
     json_out: JsonOption = False,
     debug: DebugOption = False,
@@ -239,6 +246,11 @@ def diagnose(
             from shopfloor.pipelines.diagnose import parse_bearing
 
             parse_bearing(bearing)
+        spec = None
+        if pipeline is not None:
+            from shopfloor.pipelines.diagnosis_spec import load_pipeline
+
+            spec = load_pipeline(pipeline)
         store = None
         reports: list[dict[str, Any]] = []
         try:
@@ -249,22 +261,25 @@ def diagnose(
                 for i, name in enumerate(names):
                     if tick is not None:
                         tick(i, len(names), name)
-                    req = DiagnoseRequest(
-                        target=name,
-                        channel=channel,
-                        component=component,
-                        column=column,
-                        unit=unit,
-                        fs_hz=fs,
-                        rpm=rpm,
-                        bearing=bearing,
-                        asset_id=asset,
-                        window_s=window,
-                        model=model,
-                    )
+                    given: dict[str, Any] = {
+                        "channel": channel,
+                        "component": component,
+                        "column": column,
+                        "unit": unit,
+                        "fs_hz": fs,
+                        "rpm": rpm,
+                        "bearing": bearing,
+                        "asset_id": asset,
+                    }
                     try:
                         with out.status(f"Diagnosing {name}") if not several else nullcontext():
-                            result, where = diagnose_target(req, store)
+                            if spec is not None:
+                                result, where = spec.run(name, store, **given)
+                            else:
+                                req = DiagnoseRequest(
+                                    target=name, window_s=window, model=model, **given
+                                )
+                                result, where = diagnose_target(req, store)
                     except ShopfloorError as exc:
                         if not several:
                             raise

@@ -205,14 +205,14 @@ def bearing_analysis(
     """
     keep: list[BandSpectra] = []
     feats = bearing_features(windows, fs, shaft_speed_rpm, geometry, config, _keep=keep)
-    merged: dict[str, BandSpectra] = {}
-    for part in keep:  # blocks of windows -> one entry per band
-        if part.name in merged:
-            prev = merged[part.name]
-            prev.ses = np.vstack([prev.ses, part.ses])
-        else:
-            merged[part.name] = part
-    return feats, list(merged.values())
+    parts: dict[str, list[BandSpectra]] = {}
+    for part in keep:  # chunks of windows -> one entry per band, joined once
+        parts.setdefault(part.name, []).append(part)
+    merged = [
+        BandSpectra(p[0].name, p[0].band_hz, p[0].freqs, np.concatenate([q.ses for q in p]))
+        for p in parts.values()
+    ]
+    return feats, merged
 
 
 @dataclass(frozen=True)
@@ -369,7 +369,7 @@ def _features_block(
     plan = plan_search(fs / n, search, cfg.tolerance, max(n_bins))
     plans = (
         [plan]
-        if plan.top_bin < min(n_bins)
+        if plan.top <= min(n_bins)
         else [plan_search(fs / n, search, cfg.tolerance, b) for b in n_bins]
     )
     step = max(MIN_CHUNK, CHUNK_BYTES // (8 * n))
@@ -385,7 +385,7 @@ def _features_block(
     cols: dict[str, FloatArray] = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
     amp = np.concatenate([p[1] for p in parts], axis=-2)
     floor = np.concatenate([p[2] for p in parts], axis=-2)
-    n_searched = plans[0].in_peak.sum(axis=2).astype(np.float64)
+    n_searched = plans[0].n_peak.astype(np.float64)
     key_orders = tuple(sorted(orders.items()))
     for b, band in enumerate(cfg.bands):
         ev = HarmonicEvidence(np.empty(0), amp[b], floor[b], n_searched)
@@ -459,7 +459,7 @@ def _features_chunk(
     cols["cpw_time.crest_factor"] = peak / np.sqrt(power)
 
     shared = len(plans) == 1
-    top = plans[0].top_bin + 1
+    top = plans[0].top
     cut = None if (keep is not None or cfg.shape or not shared) else top
     ses_list: list[FloatArray] = []
     for band, lim in zip(cfg.bands, limits, strict=True):

@@ -89,23 +89,6 @@ class HarmonicEvidence:
         return significance
 
 
-def _masked_median(values: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
-    """Median of ``values`` where ``mask``, along the last axis (NaN for an empty row).
-
-    Sorting short rows beats ``np.nanmedian``, which goes through masked arrays.
-    """
-    ordered = np.sort(np.where(mask, values, np.inf), axis=-1)
-    count = mask.sum(axis=-1)
-    lo = np.maximum((count - 1) // 2, 0)
-    hi = np.maximum(count // 2, 0)
-    med = 0.5 * (
-        np.take_along_axis(ordered, lo[..., None], axis=-1)[..., 0]
-        + np.take_along_axis(ordered, hi[..., None], axis=-1)[..., 0]
-    )
-    out: FloatArray = np.where(count > 0, med, np.nan)
-    return out
-
-
 @dataclass(frozen=True)
 class HarmonicSearch:
     """Several peak searches at once: search s looks near harmonic[s] × fundamental_hz[:, s].
@@ -121,26 +104,45 @@ class HarmonicSearch:
 
 @dataclass(frozen=True)
 class SearchPlan:
-    """Where each search of a :class:`HarmonicSearch` looks: bins, peak and floor regions.
+    """Where each search of a :class:`HarmonicSearch` looks, as bin lists ready to gather.
 
-    idx: (n_windows, n_searches, n_offsets) bin indices; in_peak / in_floor: masks of the same
-    shape; df: bin spacing, Hz. It depends on the speed, the geometry and the bin grid only, so
-    one plan serves every band's spectrum of the same windows.
+    peak_bins: (n_peak, n_windows, n_searches) bins of each peak region, in ascending order,
+    padded with ``top`` (read as -inf); floor_bins: (n_windows, n_searches, n_floor) bins of each
+    floor region, padded with ``top + 1`` (read as +inf); n_floor / n_peak: (n_windows,
+    n_searches) how many bins each region has; top: one past the highest bin read; df: bin
+    spacing, Hz. It depends on the speed, the geometry and the bin grid only, so one plan
+    serves every band's spectrum of the same windows.
     """
 
-    idx: NDArray[np.int64]
-    in_peak: NDArray[np.bool_]
-    in_floor: NDArray[np.bool_]
+    peak_bins: NDArray[np.int64]
+    floor_bins: NDArray[np.int64]
+    n_peak: NDArray[np.int64]
+    n_floor: NDArray[np.int64]
+    top: int
     df: float
 
     def rows(self, part: slice) -> SearchPlan:
         """The plan of some windows (the same bins and regions as in the whole plan)."""
-        return SearchPlan(self.idx[part], self.in_peak[part], self.in_floor[part], self.df)
+        return SearchPlan(
+            self.peak_bins[:, part],
+            self.floor_bins[part],
+            self.n_peak[part],
+            self.n_floor[part],
+            self.top,
+            self.df,
+        )
 
-    @property
-    def top_bin(self) -> int:
-        """The highest bin any search reads (spectra may be cut just above it)."""
-        return int(np.max(np.where(self.in_peak | self.in_floor, self.idx, 0)))
+
+def _compact(
+    idx: NDArray[np.int64], mask: NDArray[np.bool_], pad: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The masked bins of every (window, search) row, in their order, padded with ``pad``."""
+    count = mask.sum(axis=-1)
+    bins = np.full((*mask.shape[:-1], max(int(count.max()), 1)), pad, dtype=np.int64)
+    w, s, o = np.nonzero(mask)  # row-major: each row's bins in ascending order
+    slot = (np.cumsum(mask, axis=-1) - 1)[w, s, o]
+    bins[w, s, slot] = idx[w, s, o]
+    return bins, count
 
 
 def plan_search(df: float, search: HarmonicSearch, tolerance: float, n_bins: int) -> SearchPlan:
@@ -151,15 +153,19 @@ def plan_search(df: float, search: HarmonicSearch, tolerance: float, n_bins: int
     bins within ±``floor_halfwidth`` fundamentals, and no search reaches further from its
     centre than its floor does for the window that needs the widest floor.
     """
-    f0 = np.asarray(search.fundamental_hz, dtype=np.float64)
-    if np.any(~np.isfinite(f0)) or np.any(f0 <= 0):
+    f0_all = np.asarray(search.fundamental_hz, dtype=np.float64)
+    if np.any(~np.isfinite(f0_all)) or np.any(f0_all <= 0):
         raise InputError("fundamental frequency must be positive and finite")
     nyquist_bin = n_bins - 1
-    # (n_win, n_searches), in bins; products before the division, as the one-search form had
+    reach_all = search.floor_halfwidth[None, :] * f0_all / df
+    span = np.ceil(reach_all.max(axis=0)).astype(np.int64)  # per search, over all the windows
+    # windows at the same speed search the same bins: plan each speed once
+    f0, inverse = np.unique(f0_all, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    # (n_speeds, n_searches), in bins; products before the division, as the one-search form had
     centre = search.harmonic[None, :] * f0 / df
     half = np.maximum(tolerance * centre, 1.5)
     reach = search.floor_halfwidth[None, :] * f0 / df
-    span = np.ceil(reach.max(axis=0)).astype(np.int64)  # per search, over the windows
     widest = int(span.max())
     offsets = np.arange(-widest, widest + 1)
     idx = np.rint(centre).astype(np.int64)[:, :, None] + offsets  # (n_win, n_s, n_off)
@@ -173,26 +179,64 @@ def plan_search(df: float, search: HarmonicSearch, tolerance: float, n_bins: int
             f"harmonic {search.harmonic[s]:g} of {float(f0[:, s].max()):.2f} Hz lies above the "
             f"spectrum's range ({nyquist_bin * df:.1f} Hz): sample rate too low or window too short"
         )
-    return SearchPlan(idx, in_peak, in_floor, df)
+    top = int(np.max(np.where(in_peak | in_floor, idx, 0))) + 1
+    peak_bins, n_peak = _compact(idx, in_peak, top)
+    floor_bins, n_floor = _compact(idx, in_floor, top + 1)
+    return SearchPlan(
+        np.ascontiguousarray(np.moveaxis(peak_bins[inverse], -1, 0)),
+        floor_bins[inverse],
+        n_peak[inverse],
+        n_floor[inverse],
+        top,
+        df,
+    )
 
 
-def _gather(plan: SearchPlan, spec: FloatArray) -> FloatArray:
-    n_win, width = spec.shape[-2:]
-    flat = np.minimum(plan.idx, width - 1) + (np.arange(n_win) * width)[:, None, None]
-    vals: FloatArray = spec.reshape(*spec.shape[:-2], n_win * width)[..., flat]
+def _padded(plan: SearchPlan, spectra: FloatArray) -> FloatArray:
+    """Spectra cut to the plan's bins plus two cells: -inf (pads peaks) and +inf (floors)."""
+    spec = np.asarray(spectra, dtype=np.float64)
+    if spec.shape[-1] < plan.top:
+        raise ValueError(f"spectra have {spec.shape[-1]} bins, the plan reads {plan.top}")
+    out = np.empty((*spec.shape[:-1], plan.top + 2))
+    out[..., : plan.top] = spec[..., : plan.top]
+    out[..., plan.top] = -np.inf
+    out[..., plan.top + 1] = np.inf
+    return out
+
+
+def _gather(plan: SearchPlan, padded: FloatArray, bins: NDArray[np.int64], axis: int) -> FloatArray:
+    n_win, width = padded.shape[-2:]
+    rows = np.arange(n_win) * width
+    flat = bins + (rows[:, None, None] if axis == 2 else rows[None, :, None])
+    vals: FloatArray = padded.reshape(*padded.shape[:-2], n_win * width)[..., flat]
     return vals
 
 
 def measure_peaks(plan: SearchPlan, spectra: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Peak amplitude and floor of every planned search, (..., n_windows, n_searches).
 
-    ``spectra``: (..., n_windows, n_freqs), at least ``plan.top_bin + 1`` bins; leading axes
-    (e.g. one per band) are measured with the same plan in one pass.
+    ``spectra``: (..., n_windows, n_freqs), at least ``plan.top`` bins; leading axes (e.g. one
+    per band) are measured with the same plan in one pass.
     """
-    vals = _gather(plan, np.asarray(spectra, dtype=np.float64))
-    amplitude: FloatArray = np.where(plan.in_peak, vals, -np.inf).max(axis=-1)
-    floor = _masked_median(vals, np.broadcast_to(plan.in_floor, vals.shape))
+    padded = _padded(plan, spectra)
+    peaks = _gather(plan, padded, plan.peak_bins, axis=1)  # (..., n_peak, n_win, n_s)
+    amplitude: FloatArray = np.max(peaks, axis=-3)
+    floor = _floor_median(plan, _gather(plan, padded, plan.floor_bins, axis=2))
     return amplitude, floor
+
+
+def _floor_median(plan: SearchPlan, vals: FloatArray) -> FloatArray:
+    """Median of each floor region (the +inf padding sorts last); NaN for an empty region."""
+    ordered = np.sort(vals, axis=-1)
+    count = np.broadcast_to(plan.n_floor, ordered.shape[:-1])
+    lo = np.maximum((count - 1) // 2, 0)[..., None]
+    hi = np.maximum(count // 2, 0)[..., None]
+    med = 0.5 * (
+        np.take_along_axis(ordered, lo, axis=-1)[..., 0]
+        + np.take_along_axis(ordered, hi, axis=-1)[..., 0]
+    )
+    out: FloatArray = np.where(count > 0, med, np.nan)
+    return out
 
 
 def search_peaks(
@@ -206,16 +250,14 @@ def search_peaks(
 
 def evidence_of(plan: SearchPlan, spectrum: FloatArray) -> HarmonicEvidence:
     """:class:`HarmonicEvidence` of every planned search in (n_windows, n_freqs) spectra."""
-    spec = np.atleast_2d(np.asarray(spectrum, dtype=np.float64))
-    vals = _gather(plan, spec)
-    peak_vals = np.where(plan.in_peak, vals, -np.inf)
-    best = np.argmax(peak_vals, axis=2)[:, :, None]
-    amplitude = np.take_along_axis(peak_vals, best, axis=2)[:, :, 0]
-    bins = np.take_along_axis(plan.idx, best, axis=2)[:, :, 0]
+    padded = _padded(plan, np.atleast_2d(spectrum))
+    peaks = _gather(plan, padded, plan.peak_bins, axis=1)  # (n_peak, n_win, n_s)
+    best = np.argmax(peaks, axis=0)[None]  # the first of equal peaks, as the bins ascend
+    amplitude = np.take_along_axis(peaks, best, axis=0)[0]
+    bins = np.take_along_axis(plan.peak_bins, best, axis=0)[0]
     frequency = (bins * plan.df).astype(np.float64)
-    floor = _masked_median(vals, plan.in_floor)
-    n_searched = plan.in_peak.sum(axis=2).astype(np.float64)
-    return HarmonicEvidence(frequency, amplitude, floor, n_searched)
+    floor = _floor_median(plan, _gather(plan, padded, plan.floor_bins, axis=2))
+    return HarmonicEvidence(frequency, amplitude, floor, plan.n_peak.astype(np.float64))
 
 
 def harmonic_evidence(

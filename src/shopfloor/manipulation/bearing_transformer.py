@@ -88,6 +88,16 @@ class BearingFeatures(Transformer):
             n_harmonics=self.n_harmonics, tolerance=self.tolerance, shape=self.shape
         )
 
+    def feature_config(self) -> BearingFeatureConfig:
+        """The :class:`BearingFeatureConfig` these parameters stand for.
+
+        A pipeline hands it to code that computes the same features together with the
+        spectra they come from (:func:`~shopfloor.manipulation.bearing_features.
+        bearing_analysis`), so the features there are this component's. Parameters are
+        checked at ``fit`` (a pipeline checks them when it loads its spec).
+        """
+        return self._config()
+
     def _transform(self, x: FloatArray) -> FloatArray:
         frame = bearing_features(x, self.fs_hz, self.shaft_speed_rpm, self.geometry, self._config())
         out: FloatArray = np.asarray(frame.to_numpy(), dtype=np.float64)

@@ -26,6 +26,7 @@ from shopfloor.core.errors import InputError
 from shopfloor.core.labels import FaultLocation
 from shopfloor.core.recording import Recording
 from shopfloor.core.store import Store
+from shopfloor.manipulation.bearing_features import BearingFeatureConfig
 
 
 @dataclass
@@ -83,6 +84,8 @@ def _with_baseline(
     channel: str,
     geometry: BearingGeometry | None,
     req: DiagnoseRequest,
+    diagnoser: Diagnoser | None = None,
+    config: BearingFeatureConfig | None = None,
 ) -> None:
     """Compare with the asset's stored healthy recording on the same channel, if there is one."""
     for other in store.recordings(asset_id=rec.asset_id):
@@ -98,8 +101,9 @@ def _with_baseline(
             fs,
             rpm,
             geometry,
-            diagnoser=diagnoser_for(req.model),
+            diagnoser=diagnoser or diagnoser_for(req.model),
             window_s=req.window_s,
+            config=config,
             speed_band=req.speed_band,
         )
         result.against_baseline(base, other.id)
@@ -194,12 +198,22 @@ def stored_asset(store: Store | None, asset_id: str) -> Asset:
         raise InputError(f"--asset {asset_id!r}: no such asset in the store ({shown})") from None
 
 
-def diagnose_target(req: DiagnoseRequest, store: Store | None) -> tuple[RecordingDiagnosis, str]:
-    """Diagnose a recording or a file; returns the result and a one-line description of it."""
+def diagnose_target(
+    req: DiagnoseRequest,
+    store: Store | None,
+    *,
+    diagnoser: Diagnoser | None = None,
+    config: BearingFeatureConfig | None = None,
+) -> tuple[RecordingDiagnosis, str]:
+    """Diagnose a recording or a file; returns the result and a one-line description of it.
+
+    ``diagnoser`` and ``config`` replace what ``req.model`` names and the default features (a
+    pipeline spec's components, :mod:`shopfloor.pipelines.diagnosis_spec`).
+    """
     req.validate()
     path = Path(req.target)
     if path.suffix.lower() in (*PARQUET_SUFFIXES, *TEXT_SUFFIXES) or path.exists():
-        return _diagnose_file(req, path, store)
+        return _diagnose_file(req, path, store, diagnoser, config)
     if store is None:
         raise InputError(f"{req.target!r} is neither a file nor a recording in the store")
     try:
@@ -234,13 +248,14 @@ def diagnose_target(req: DiagnoseRequest, store: Store | None) -> tuple[Recordin
         fs,
         rpm,
         geometry,
-        diagnoser=diagnoser_for(req.model),
+        diagnoser=diagnoser or diagnoser_for(req.model),
         window_s=req.window_s,
+        config=config,
         unit=asset.channel(channel).unit,
         rated_power_kw=asset.nameplate.rated_power_kw,
         speed_band=req.speed_band,
     )
-    _with_baseline(result, store, rec, channel, geometry, req)
+    _with_baseline(result, store, rec, channel, geometry, req, diagnoser, config)
     where = (
         f"recording {rec.id}, channel {channel} on {component} of {asset.id}, "
         f"{fs:g} Hz, {rpm:g} rpm"
@@ -249,7 +264,11 @@ def diagnose_target(req: DiagnoseRequest, store: Store | None) -> tuple[Recordin
 
 
 def _diagnose_file(
-    req: DiagnoseRequest, path: Path, store: Store | None
+    req: DiagnoseRequest,
+    path: Path,
+    store: Store | None,
+    diagnoser: Diagnoser | None = None,
+    config: BearingFeatureConfig | None = None,
 ) -> tuple[RecordingDiagnosis, str]:
     if req.fs_hz is None or req.rpm is None:
         missing = " and ".join(
@@ -272,8 +291,9 @@ def _diagnose_file(
         req.fs_hz,
         req.rpm,
         geometry,
-        diagnoser=diagnoser_for(req.model),
+        diagnoser=diagnoser or diagnoser_for(req.model),
         window_s=req.window_s,
+        config=config,
         unit=req.unit,
         rated_power_kw=rated,
         speed_band=req.speed_band,
