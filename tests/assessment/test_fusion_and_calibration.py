@@ -100,7 +100,7 @@ def test_a_fault_without_any_line_is_healthy_by_default() -> None:
 def test_without_a_strong_series_the_model_is_conditioned_on_the_lines_present() -> None:
     # the model prefers ball, but only BPFO shows a (weak) line: outer race, from the model's
     # own probabilities restricted to normal and outer race
-    row = _with_series(_quiet_row(), "bpfo", found=1, sig=4.0)
+    row = _with_series(_quiet_row(), "bpfo", found=1, sig=6.0)  # weak: below 6.95, above 4.6
     model = _fixed([0.05, 0.05, 0.30, 0.60])
     assert model.sides(row) == ["model"]
     proba = model.predict_proba(row)[0]

@@ -53,6 +53,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.stats import chi2
 
 from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.diagnosis import CLASS_OF_SIGNATURE, SIGNATURE_OF, FaultClass
@@ -81,9 +82,11 @@ RESOLVE = ("validated", "physics", "model")
 #: make the model less sure, never surer than trained: out-of-group predictions over a handful
 #: of bearings are too few to justify sharpening, and a new rig is harder than the old ones.
 _TEMPERATURES = np.exp(np.linspace(0.0, np.log(8.0), 31))
-#: One harmonic at the 1 % level, after the look-elsewhere correction over the bands searched:
-#: the least physical support a model-only fault call needs.
-_WEAK_SUPPORT = 2.0
+#: The least physical support a model-only fault call needs: the series' combined significance
+#: (the ``.sig`` column, a sum of -log10 chances over the harmonics searched) at the 1 % level
+#: by Fisher's method (-2 sum ln p ~ chi-squared with 2k degrees of freedom, k harmonics), before
+#: the look-elsewhere correction over the bands and race signatures searched.
+_WEAK_SUPPORT = float(chi2.isf(0.01, 6) / 2.0 / np.log(10.0))  # 3.65
 #: Absolute-level columns the model leaves out unless ``use_level`` (see the parameter).
 LEVEL_COLUMNS = ("time.rms",)
 
@@ -303,8 +306,9 @@ class FusedDiagnoser(Diagnoser):
         top = np.asarray(classes)[np.argmax(model, axis=1)]
         normal = FaultClass.NORMAL.value
         # which classes the spectrum leaves possible without a strong series: normal, and each
-        # fault with a line of its own (one harmonic at 1 %, Bonferroni over the bands)
-        needed = _WEAK_SUPPORT + np.log10(max(1, len(band_names(list(frame.columns)))))
+        # fault with a series of its own at 1 % (Fisher), Bonferroni over bands and signatures
+        looks = len(band_names(list(frame.columns))) * len(RACE_SIGNATURES)
+        needed = _WEAK_SUPPORT + np.log10(max(1, looks))
         possible = np.ones((n, len(classes)), dtype=bool)
         for j, name in enumerate(RACE_SIGNATURES):
             label = CLASS_OF_SIGNATURE[name].value
