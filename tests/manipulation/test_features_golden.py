@@ -82,6 +82,16 @@ def test_a_speed_per_window_and_a_band_in_hz_match_the_reference(
 
 
 @pytest.mark.realdata
+def test_shape_features_with_very_different_speeds_match_the_reference(
+    cwru_windows: Callable[..., RealWindows],
+) -> None:
+    # one batch from 1,300 to 2,600 rpm: the order cells of one window span another's range
+    data = cwru_windows([118, 234], per_file=10)
+    rpm = np.linspace(1300.0, 2600.0, data.rpm.size)
+    _compare(data, BearingFeatureConfig(shape=True), rpm)
+
+
+@pytest.mark.realdata
 def test_the_48_khz_normal_baseline_matches_the_reference(
     cwru_windows: Callable[..., RealWindows],
 ) -> None:

@@ -79,9 +79,22 @@ def shape_columns(
     ses, ses_freqs = ses[:, :top], ses_freqs[:top]
     cell = np.floor(ses_freqs[None, :] / (order_cell * shaft_hz[:, None]))  # (n_win, n_freqs)
     n_cells = round(max_order / order_cell)
-    for k in range(n_cells):  # a loop over order cells, vectorized over windows
-        peak = np.where(cell == k, ses, 0.0).max(axis=1)
-        cols[f"env.order_{k}"] = np.log10(np.maximum(peak / median, 1e-12))
+    # cells ascend along each row: the largest value in each is one reduceat over the flat
+    # rows, between the first bin of each cell (an empty cell is 0, the amplitudes' floor)
+    n_win = cell.shape[0]
+    # past max_order every cell is dropped: clipped there, rows keep disjoint keys
+    keyed = (np.minimum(cell, n_cells + 1) + (np.arange(n_win) * (n_cells + 2))[:, None]).ravel()
+    starts = np.searchsorted(
+        keyed, (np.arange(n_win) * (n_cells + 2))[:, None] + np.arange(n_cells + 1)
+    )  # (n_win, n_cells + 1): where cells 0..n_cells begin
+    first, after = starts[:, :-1], starts[:, 1:]
+    flat = np.append(ses.ravel(), 0.0)  # a last element so every start indexes
+    # every cell's end is the next start in the list, the row's last cell ending where the
+    # cells past max_order begin (that segment's result is dropped)
+    peaks = np.maximum.reduceat(flat, starts.ravel()).reshape(n_win, n_cells + 1)[:, :-1]
+    peaks = np.where(after > first, np.maximum(peaks, 0.0), 0.0)
+    for k in range(n_cells):
+        cols[f"env.order_{k}"] = np.log10(np.maximum(peaks[:, k] / median, 1e-12))
     return cols
 
 
