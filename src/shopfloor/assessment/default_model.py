@@ -64,6 +64,10 @@ def from_record(
     model.booster_ = lgb.Booster(model_str=booster_text)
     model.temperature_ = float(record["temperature"])
     model.oof_accuracy_ = record.get("oof_accuracy")
+    model.resolve_ = str(record.get("resolve", "physics"))
+    model.disagreements_ = dict(record.get("disagreements", {"n": 0, "physics": 0, "model": 0}))
+    model.reliability_ = {str(k): list(v) for k, v in record.get("reliability", {}).items()}
+    model.sample_rate_hz_ = float(record.get("sample_rate_hz", 12_000.0))
     model.n_features_in_ = len(record["feature_names"])
     model.feature_names_in_ = list(record["feature_names"])
     model.version_ = str(record["version"])

@@ -12,15 +12,35 @@ Per row (a window's physics features, :func:`~shopfloor.manipulation.bearing_fea
 Fusion, fixed in advance (not fitted):
 
 1. physics strong for S, model agrees: the model's probabilities (``side = "agree"``);
-2. physics strong for S, model prefers another class: **physics wins** (its series is checkable
-   on the spectrum; a model trained on a few rigs is not), probabilities halfway between the
-   model's and certainty on S (``side = "physics"``);
-3. no strong series, model names fault F and F's own frequency has at least one harmonic at the
-   1 % level after a look-elsewhere correction over the bands: the model's probabilities
-   (``side = "model"``);
-4. no strong series, model names fault F and nothing of F shows in the spectrum: healthy by
-   default, probabilities halfway between the model's and certainty on normal
-   (``side = "healthy-default"``): a fault is called only with some physical evidence for it.
+2. physics strong for S, model prefers another class F: a strong series proves *a* defect, but
+   not always *which* (seeded ball faults on CWRU show race lines, Smith and Randall 2015). Who
+   decides is not guessed: with ``resolve="validated"`` (default) it is the side that was right
+   more often on such disagreements in the **out-of-group** predictions of the training data
+   (each physical bearing judged by a model that never saw it); ties and fits without groups
+   keep physics. Physics winning: probabilities halfway between the model's and certainty on S
+   (``side = "physics"``); the model winning: its own probabilities
+   (``side = "model-over-physics"``, the explanation names the series it overruled);
+3. no strong series: only ``normal`` and the faults whose own frequency shows at least one
+   harmonic at the 1 % level after a look-elsewhere correction over the bands remain possible;
+   the model's probabilities are conditioned on them (Bayes: a fault with no line of its own is
+   given no weight). If the most probable of them is a fault, it is called
+   (``side = "model"``; the model's own first choice or, when that has no line, the next class
+   it finds likely that does);
+4. no strong series, model names fault F, nothing of F shows in the spectrum, but the
+   pre-whitened signal is impulsive beyond ``impulse_kurtosis`` (only when that is set, > 0):
+   the model's probabilities (``side = "model-impulsive"``). Off by default: impacts without a
+   defect line are also what looseness, gears or a rubbing fan give on a healthy bearing;
+5. otherwise healthy by default, probabilities halfway between the model's and certainty on
+   normal (``side = "healthy-default"``): a fault is called only with physical evidence for it.
+
+Calibration (``calibrate=True`` and ``fit`` given ``groups``): every training bearing is
+judged by a model that never saw it (out-of-group). A temperature for the learned side is the
+one that best explains those predictions (softening only); then, because the rules above move
+probabilities by fixed amounts that nobody measured, the reported confidence is what was
+measured: the share of out-of-group decisions taken on the same side (``agree``, ``physics``,
+...) that were right, as a Beta(1, 1) posterior mean (histogram binning by the kind of
+evidence, Zadrozny and Elkan 2001). The decided class stays on top; the rest is spread evenly.
+A side never seen out-of-group gets 1/2.
 
 The model is kept as LightGBM's text format, so it can ship inside the package
 (:mod:`shopfloor.assessment.default_model`) and be read without unpickling.
@@ -33,6 +53,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.stats import chi2
 
 from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.diagnosis import CLASS_OF_SIGNATURE, SIGNATURE_OF, FaultClass
@@ -42,19 +63,32 @@ from shopfloor.assessment.physics_diagnoser import (
     PhysicsRuleDiagnoser,
     severity_from_db,
 )
-from shopfloor.core.base import FloatArray, Interval
+from shopfloor.core.base import FloatArray, Interval, Options
 from shopfloor.core.errors import InputError
 
 __all__ = ["SIDES", "FusedDiagnoser", "expected_calibration_error", "reliability_table"]
 
-SIDES = ("agree", "physics", "model", "healthy-default", "model-normal")
+SIDES = (
+    "agree",
+    "physics",
+    "model-over-physics",
+    "model",
+    "model-impulsive",
+    "healthy-default",
+    "model-normal",
+)
+RESOLVE = ("validated", "physics", "model")
 #: Temperatures tried when calibrating (log grid from 1 = the model as trained). Calibration may
 #: make the model less sure, never surer than trained: out-of-group predictions over a handful
 #: of bearings are too few to justify sharpening, and a new rig is harder than the old ones.
 _TEMPERATURES = np.exp(np.linspace(0.0, np.log(8.0), 31))
-#: One harmonic at the 1 % level, after the look-elsewhere correction over the bands searched:
-#: the least physical support a model-only fault call needs.
-_WEAK_SUPPORT = 2.0
+#: The least physical support a model-only fault call needs: the series' combined significance
+#: (the ``.sig`` column, a sum of -log10 chances over the harmonics searched) at the 1 % level
+#: by Fisher's method (-2 sum ln p ~ chi-squared with 2k degrees of freedom, k harmonics), before
+#: the look-elsewhere correction over the bands and race signatures searched.
+_WEAK_SUPPORT = float(chi2.isf(0.01, 6) / 2.0 / np.log(10.0))  # 3.65
+#: Absolute-level columns the model leaves out unless ``use_level`` (see the parameter).
+LEVEL_COLUMNS = ("time.rms",)
 
 
 def _softmax_tempered(proba: FloatArray, temperature: float) -> FloatArray:
@@ -72,13 +106,23 @@ class FusedDiagnoser(Diagnoser):
     ----------
     n_estimators, learning_rate, num_leaves, min_child_samples, colsample_bytree: LightGBM's.
     calibrate: fit a temperature on out-of-group predictions when ``fit`` gets ``groups``.
+    resolve: who decides when a strong series and the model disagree: ``"physics"``,
+        ``"model"``, or ``"validated"`` (the side right more often on the out-of-group
+        predictions of the training data; physics without groups or on a tie).
+    use_level: let the model use the absolute vibration level (``time.rms``). Off by default:
+        its value depends on the sensor's sensitivity and unit (g or m/s²) and on the machine,
+        so splits learned on one rig mean nothing on another.
+    impulse_kurtosis: pre-whitened kurtosis above which impulsiveness alone lets the model call
+        a fault that has no line of its own (0, the default, turns this off).
     min_confidence: below this top-class probability the answer is ``unknown`` (0 disables).
     random_state: seed (training is single-threaded and deterministic for a seed).
 
     Attributes
     ----------
     classes_, booster_ (``lightgbm.Booster``), temperature_, oof_accuracy_ (None without
-    groups).
+    groups), reliability_ (per side, ``[right, n]`` of the out-of-group decisions; empty
+    without calibration), resolve_ (``"physics"`` or ``"model"``), disagreements_ (out-of-group
+    disagreements seen and how often each side was right: ``{"n", "physics", "model"}``).
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -88,6 +132,9 @@ class FusedDiagnoser(Diagnoser):
         "min_child_samples": [Interval(int, 1, None, closed="left")],
         "colsample_bytree": [Interval(float, 0.0, 1.0, closed="right")],
         "calibrate": [bool],
+        "resolve": [Options(str, RESOLVE)],
+        "impulse_kurtosis": [Interval(float, 0.0, None, closed="left")],
+        "use_level": [bool],
         "min_confidence": [Interval(float, 0.0, 1.0, closed="both")],
         "random_state": [Interval(int, 0, None, closed="left")],
     }
@@ -100,6 +147,7 @@ class FusedDiagnoser(Diagnoser):
     }
 
     version_: str  # set when loaded from a shipped record (default_model)
+    sample_rate_hz_: float  # the training rate, set when loaded from a shipped record
 
     def __init__(
         self,
@@ -109,6 +157,9 @@ class FusedDiagnoser(Diagnoser):
         min_child_samples: int = 20,
         colsample_bytree: float = 0.8,
         calibrate: bool = True,
+        resolve: str = "validated",
+        impulse_kurtosis: float = 0.0,
+        use_level: bool = False,
         min_confidence: float = 0.0,
         random_state: int = 0,
     ) -> None:
@@ -118,6 +169,9 @@ class FusedDiagnoser(Diagnoser):
         self.min_child_samples = min_child_samples
         self.colsample_bytree = colsample_bytree
         self.calibrate = calibrate
+        self.resolve = resolve
+        self.impulse_kurtosis = impulse_kurtosis
+        self.use_level = use_level
         self.min_confidence = min_confidence
         self.random_state = random_state
 
@@ -156,7 +210,7 @@ class FusedDiagnoser(Diagnoser):
             "force_row_wise": True,
             "verbose": -1,
         }
-        data = lgb.Dataset(x, label=codes, free_raw_data=True)
+        data = lgb.Dataset(x[:, self._model_columns()], label=codes, free_raw_data=True)
         return lgb.train(params, data, num_boost_round=self.n_estimators)
 
     def _fit(self, x: FloatArray, y: npt.NDArray[Any] | None) -> None:
@@ -169,11 +223,16 @@ class FusedDiagnoser(Diagnoser):
         self.booster_ = self._train(x, codes, classes.size)
         self.temperature_ = 1.0
         self.oof_accuracy_: float | None = None
+        self.resolve_ = "model" if self.resolve == "model" else "physics"
+        self.disagreements_: dict[str, int] = {"n": 0, "physics": 0, "model": 0}
+        self.reliability_: dict[str, list[int]] = {}
         groups = self._groups
-        if not self.calibrate or groups is None or np.unique(groups).size < 2:
+        if groups is None or np.unique(groups).size < 2:
             return
         if groups.shape[0] != x.shape[0]:
             raise InputError(f"groups has {groups.shape[0]} entries for {x.shape[0]} rows")
+        if not self.calibrate and self.resolve != "validated":
+            return
         oof = np.full((x.shape[0], classes.size), np.nan)
         for g in np.unique(groups):
             held = groups == g
@@ -181,11 +240,25 @@ class FusedDiagnoser(Diagnoser):
             if np.unique(train_codes).size < classes.size:
                 continue  # a class seen only in this group: its out-of-group model cannot say it
             booster = self._train(x[~held], train_codes, classes.size)
-            oof[held] = np.asarray(booster.predict(x[held]))
+            oof[held] = np.asarray(booster.predict(x[held][:, self._model_columns()]))
         ok = ~np.isnan(oof).any(axis=1)
         if not ok.any():
             return
         frame = self._frame(x[ok])
+        truth = classes[codes[ok]]
+        if self.resolve == "validated":
+            # disagreements between a strong series and the model, on bearings neither saw
+            _, side, winner, top = self._decide(frame, oof[ok], "physics")
+            rows = side == "physics"
+            self.disagreements_ = {
+                "n": int(rows.sum()),
+                "physics": int(np.sum(winner[rows] == truth[rows])),
+                "model": int(np.sum(top[rows] == truth[rows])),
+            }
+            if self.disagreements_["model"] > self.disagreements_["physics"]:
+                self.resolve_ = "model"
+        if not self.calibrate:
+            return
         losses = []
         for t in _TEMPERATURES:
             fused, _ = self._fuse(frame, _softmax_tempered(oof[ok], float(t)))
@@ -193,25 +266,35 @@ class FusedDiagnoser(Diagnoser):
                 -np.mean(np.log(np.clip(fused[np.arange(ok.sum()), codes[ok]], 1e-12, 1)))
             )
         self.temperature_ = float(_TEMPERATURES[int(np.argmin(losses))])
-        fused, _ = self._fuse(frame, _softmax_tempered(oof[ok], self.temperature_))
-        self.oof_accuracy_ = float(np.mean(np.argmax(fused, axis=1) == codes[ok]))
+        fused, sides = self._fuse(frame, _softmax_tempered(oof[ok], self.temperature_))
+        right = np.argmax(fused, axis=1) == codes[ok]
+        self.oof_accuracy_ = float(np.mean(right))
+        side_of = np.asarray(sides)
+        self.reliability_ = {
+            s: [int(right[side_of == s].sum()), int((side_of == s).sum())] for s in SIDES
+        }
 
     # --- prediction ---------------------------------------------------------------------------
 
     def _frame(self, x: FloatArray) -> pd.DataFrame:
         return as_feature_frame(x, getattr(self, "feature_names_in_", None))
 
+    def _model_columns(self) -> npt.NDArray[np.intp]:
+        """Indices of the feature columns the learned model reads (see ``use_level``)."""
+        names = list(self._frame(np.zeros((1, int(self.n_features_in_)))).columns)
+        keep = [i for i, c in enumerate(names) if self.use_level or c not in LEVEL_COLUMNS]
+        return np.asarray(keep, dtype=np.intp)
+
     def model_proba(self, x: FloatArray) -> FloatArray:
         """The learned model's calibrated probabilities alone (columns ``classes_``)."""
-        raw = np.asarray(self.booster_.predict(np.asarray(x, dtype=np.float64)))
+        arr = np.asarray(x, dtype=np.float64)[:, self._model_columns()]
+        raw = np.asarray(self.booster_.predict(arr))
         return _softmax_tempered(raw.reshape(x.shape[0], -1), self.temperature_)
 
-    def _fuse(self, frame: pd.DataFrame, model: FloatArray) -> tuple[FloatArray, list[str]]:
-        """Fused probabilities and the deciding side per row (rules in the module docstring).
-
-        The side depends on the model only through its most probable class, which a
-        temperature does not change, so calibration can reuse one decision per row.
-        """
+    def _decide(
+        self, frame: pd.DataFrame, model: FloatArray, resolve: str
+    ) -> tuple[FloatArray, npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
+        """Fused probabilities, deciding side, physics winner and model top class per row."""
         classes = [str(c) for c in self.classes_]
         sig, _, detected = PhysicsRuleDiagnoser()._scores(frame)
         n = frame.shape[0]
@@ -221,30 +304,45 @@ class FusedDiagnoser(Diagnoser):
             np.argmax(strong_sig, axis=1)
         ]
         top = np.asarray(classes)[np.argmax(model, axis=1)]
-        support = np.zeros(n)
-        found = np.zeros(n)
-        for j, name in enumerate(RACE_SIGNATURES):
-            rows = top == CLASS_OF_SIGNATURE[name].value
-            support[rows] = sig[rows, j]
-            found[rows] = strongest(frame.iloc[np.flatnonzero(rows)], name)[1]
-        # the best of several bands is large more often by chance: Bonferroni over the bands
-        needed = _WEAK_SUPPORT + np.log10(max(1, len(band_names(list(frame.columns)))))
-        supported = (support >= needed) & (found >= 1)
         normal = FaultClass.NORMAL.value
+        # which classes the spectrum leaves possible without a strong series: normal, and each
+        # fault with a series of its own at 1 % (Fisher), Bonferroni over bands and signatures
+        looks = len(band_names(list(frame.columns))) * len(RACE_SIGNATURES)
+        needed = _WEAK_SUPPORT + np.log10(max(1, looks))
+        possible = np.ones((n, len(classes)), dtype=bool)
+        for j, name in enumerate(RACE_SIGNATURES):
+            label = CLASS_OF_SIGNATURE[name].value
+            if label in classes and normal in classes:
+                found = strongest(frame, name)[1]
+                possible[:, classes.index(label)] = (sig[:, j] >= needed) & (found >= 1)
+        conditioned = np.where(possible, model, 0.0)
+        conditioned /= np.maximum(conditioned.sum(axis=1, keepdims=True), 1e-300)
+        choice = np.asarray(classes)[np.argmax(conditioned, axis=1)]
+        impulsive = np.zeros(n, dtype=bool)
+        if self.impulse_kurtosis > 0:
+            kurt = np.nan_to_num(frame["cpw_time.kurtosis"].to_numpy())
+            impulsive = kurt > self.impulse_kurtosis
+        overruled = "physics" if resolve == "physics" else "model-over-physics"
         side = np.where(
             any_strong,
             np.where(
                 winner == top,
                 "agree",
-                np.where(np.isin(winner, classes), "physics", "model"),
+                np.where(np.isin(winner, classes), overruled, "model"),
             ),
             np.where(
                 top == normal,
                 "model-normal",
-                np.where(supported | (normal not in classes), "model", "healthy-default"),
+                np.where(
+                    choice != normal,
+                    "model",
+                    np.where(impulsive, "model-impulsive", "healthy-default"),
+                ),
             ),
         )
         out = model.copy()
+        conditioned_rows = (side == "model") & ~any_strong
+        out[conditioned_rows] = conditioned[conditioned_rows]
         target = np.full(n, -1)
         physics = side == "physics"
         target[physics] = [classes.index(w) for w in winner[physics]]
@@ -253,11 +351,35 @@ class FusedDiagnoser(Diagnoser):
         moved = target >= 0
         out[moved] *= 0.5
         out[np.flatnonzero(moved), target[moved]] += 0.5
+        return out, side, winner, top
+
+    def _fuse(self, frame: pd.DataFrame, model: FloatArray) -> tuple[FloatArray, list[str]]:
+        """Fused probabilities and the deciding side per row (rules in the module docstring).
+
+        The side depends on the model only through its most probable class, which a
+        temperature does not change, so calibration can reuse one decision per row.
+        """
+        out, side, _, _ = self._decide(frame, model, getattr(self, "resolve_", "physics"))
         return out, [str(v) for v in side]
 
+    def _calibrated(self, fused: FloatArray, sides: list[str]) -> FloatArray:
+        """Confidence = out-of-group accuracy of the row's side (see the module docstring)."""
+        table = getattr(self, "reliability_", {})
+        if not table:
+            return fused
+        k = fused.shape[1]
+        top = np.argmax(fused, axis=1)
+        right = np.array([table.get(s, [0, 0])[0] for s in sides], dtype=np.float64)
+        seen = np.array([table.get(s, [0, 0])[1] for s in sides], dtype=np.float64)
+        # the decided class must stay the most probable: at least just above 1/k
+        sure = np.maximum((right + 1.0) / (seen + 2.0), np.nextafter(1.0 / k, 1.0))
+        out = np.repeat(((1.0 - sure) / (k - 1))[:, None], k, axis=1)
+        out[np.arange(fused.shape[0]), top] = sure
+        return out
+
     def _predict_proba(self, x: FloatArray) -> FloatArray:
-        fused, _ = self._fuse(self._frame(x), self.model_proba(x))
-        return fused
+        fused, sides = self._fuse(self._frame(x), self.model_proba(x))
+        return self._calibrated(fused, sides)
 
     def sides(self, x: object) -> list[str]:
         """Which side decided each row (see :data:`SIDES` and the module docstring)."""
@@ -281,14 +403,26 @@ class FusedDiagnoser(Diagnoser):
             "agree": f"physics and the learned model agree ({top} {p_top:.0%}): {evidence}",
             "physics": f"physics won over the learned model ({top} {p_top:.0%}): the "
             f"harmonic series is significant on its own: {evidence}",
+            "model-over-physics": f"the learned model won ({top} {p_top:.0%}) over a "
+            f"harmonic series of another defect ({_overruled_text(frame)}): on bearings held "
+            "out in training, the model was right more often in such disagreements",
             "model": f"the learned model decided ({top} {p_top:.0%}); physics shows only "
             f"weak support: {evidence}",
+            "model-impulsive": f"the learned model decided ({top} {p_top:.0%}); no line of "
+            "its defect frequency stands out but the vibration is impulsive (pre-whitened "
+            f"kurtosis {float(frame['cpw_time.kurtosis'].iloc[0]):.1f})",
             "healthy-default": f"the learned model suggested {top} ({p_top:.0%}) but no line of "
             "its defect frequency stands out: healthy by default",
             "model-normal": "no defect series stands out and the learned model finds the "
             f"vibration normal ({p_top:.0%})",
         }[side]
         return why, severity
+
+
+def _overruled_text(frame: pd.DataFrame) -> str:
+    sig, _, detected = PhysicsRuleDiagnoser()._scores(frame)
+    j = int(np.argmax(np.where(detected[0], sig[0], -np.inf)))
+    return describe_row(frame, 0, RACE_SIGNATURES[j])
 
 
 def reliability_table(

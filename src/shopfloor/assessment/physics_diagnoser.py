@@ -8,9 +8,17 @@ Rules, fixed in advance from signal statistics, not fitted to any dataset:
 1. A signature (BPFO, BPFI, 2×BSF) is *detected* when at least ``min_harmonics`` of its
    harmonics stand out at the 1 % level and their combined significance (sum of -log10 chances
    that noise alone gives such peaks) reaches ``min_significance``, in some demodulation band.
-2. Several detected: the most significant wins; the share of its significance in the total is
-   the confidence.
-3. None detected: ``normal`` when the pre-whitened signal is not impulsive (kurtosis at most
+2. Several detected: the most significant wins; the detected signatures share the fault
+   probability in proportion to their significance.
+3. How sure a detection is, is not the noise p-value (one in a million is reached by two modest
+   harmonics, and the failure that matters is another defect or another machine part making
+   the lines, not noise). The fault probability is Laplace's rule of succession over the
+   checks the defect's physics predicts: each counted harmonic at the 1 % level, and for a
+   modulated defect (BPFI by the shaft, 2×BSF by the cage) its sidebands at the same level:
+   (passed + 1) / (checks + 2); the rest is ``normal``. Two of three harmonics give 0.6, every
+   harmonic and the sidebands 0.83: never 100 %. ``normal`` likewise: the checks are "not
+   impulsive" and, per race signature, "no line even at the weak level"; all quiet gives 5/6.
+4. None detected: ``normal`` when the pre-whitened signal is not impulsive (kurtosis at most
    ``impulsive_kurtosis``; Gaussian noise gives 3), otherwise ``unknown`` with the reason
    "impulsive but no bearing defect frequency matched" (looseness, another component, wrong
    speed or geometry).
@@ -36,8 +44,15 @@ from shopfloor.assessment.diagnosis import (
 )
 from shopfloor.assessment.evidence import as_feature_frame, band_names, describe_row, strongest
 from shopfloor.core.base import FloatArray, Interval
+from shopfloor.manipulation.bearing_features import BearingFeatureConfig
 
 RACE_SIGNATURES = ("bpfo", "bpfi", "bsf2")
+#: Sidebands predicted by the defect's physics: an inner race turns through the load zone once
+#: per revolution, a ball is carried round at the cage speed; an outer race does not move.
+MODULATED = ("bpfi", "bsf2")
+#: A sideband passes at the 1 % level over a Rayleigh floor with about 3 bins searched:
+#: ratio^2 ln 2 >= ln(100 * 3), i.e. 20 log10(sqrt(ln 300 / ln 2)) = 9.2 dB.
+SIDEBAND_DB = float(20.0 * np.log10(np.sqrt(np.log(300.0) / np.log(2.0))))
 CLASSES = np.array(
     [
         FaultClass.NORMAL.value,
@@ -140,9 +155,65 @@ class PhysicsRuleDiagnoser(Diagnoser):
             )
         impulsive = np.nan_to_num(frame["cpw_time.kurtosis"].to_numpy()) > self.impulsive_kurtosis
         none = total <= 0
-        proba[none & ~impulsive, 0] = 1.0
         proba[none & impulsive, -1] = 1.0
+        quiet = none & ~impulsive
+        if quiet.any():
+            proba[quiet, :] = self._normal_proba(sig[quiet], len(band_names(list(frame.columns))))
+        # how sure: the rule of succession over the checks the strongest defect predicts
+        some = ~none
+        if some.any():
+            sure = self.fault_probability(frame, np.argmax(np.where(detected, sig, -np.inf), 1))
+            proba[some, :] *= sure[some, None]
+            proba[some, 0] += 1.0 - sure[some]
         return proba
+
+    def _normal_proba(self, sig: FloatArray, n_bands: int) -> FloatArray:
+        """Probabilities for rows with no detection and no impulsiveness (rule of succession).
+
+        Checks: not impulsive (passed, or the row would not be here) and, per race signature,
+        no line even at the weak level (one harmonic at 1 % after Bonferroni over the bands).
+        ``normal`` gets (passed + 1) / (checks + 2): 5/6 when all is quiet; the rest goes to
+        the faults that showed a weak line, evenly (to all three when none did).
+        """
+        weak = sig >= 2.0 + np.log10(max(n_bands, 1))
+        passed = 1.0 + (~weak).sum(axis=1)
+        checks = 1.0 + len(RACE_SIGNATURES)
+        p_normal = (passed + 1.0) / (checks + 2.0)
+        share = np.where(weak.any(axis=1, keepdims=True), weak, True).astype(np.float64)
+        share /= share.sum(axis=1, keepdims=True)
+        out = np.zeros((sig.shape[0], CLASSES.size))
+        out[:, 0] = p_normal
+        for j, name in enumerate(RACE_SIGNATURES):
+            col = int(np.flatnonzero(CLASS_OF_SIGNATURE[name].value == CLASSES)[0])
+            out[:, col] = (1.0 - p_normal) * share[:, j]
+        return out
+
+    def fault_probability(self, frame: pd.DataFrame, which: npt.NDArray[Any]) -> FloatArray:
+        """Per row, (checks passed + 1) / (checks + 2) for signature ``RACE_SIGNATURES[which]``.
+
+        Checks: the harmonics searched (passing at the 1 % level, in the strongest band) and,
+        for BPFI and 2×BSF, the pair of sidebands (their mean at least :data:`SIDEBAND_DB`).
+        """
+        bands = band_names(list(frame.columns))
+        passed = np.zeros(frame.shape[0])
+        checks = np.zeros(frame.shape[0])
+        # the default layout's harmonics; a shared one never passes, so it only lowers the bound
+        n_harmonics = BearingFeatureConfig().n_harmonics
+        for j, name in enumerate(RACE_SIGNATURES):
+            rows = np.asarray(which) == j
+            if not rows.any():
+                continue
+            _, found, _, best = strongest(frame, name)
+            passed[rows] = found[rows]
+            checks[rows] = n_harmonics
+            if name in MODULATED:
+                sb = np.column_stack([frame[f"{b}.{name}.sb_db"].to_numpy() for b in bands])[
+                    np.arange(frame.shape[0]), best
+                ]
+                passed[rows] += np.nan_to_num(sb[rows], nan=-np.inf) >= SIDEBAND_DB
+                checks[rows] += 1
+        out: FloatArray = (passed + 1.0) / (checks + 2.0)
+        return out
 
     def _explain(
         self, x: FloatArray, row: int, label: FaultClass, proba: FloatArray

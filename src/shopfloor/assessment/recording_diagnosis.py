@@ -55,6 +55,8 @@ from shopfloor.manipulation.severity import (
 from shopfloor.manipulation.shaft_speed import SpeedEstimate, estimate_shaft_speed
 
 FloatArray = NDArray[np.float64]
+#: The rate the shipped model was trained at and the bands were chosen for (CWRU's 12 kHz).
+ANALYSIS_RATE_HZ = 12_000.0
 
 
 @dataclass
@@ -197,6 +199,7 @@ def diagnose_signal(
     unit: str | None = None,
     rated_power_kw: float | None = None,
     speed_band: float = 0.10,
+    analysis_rate_hz: float | None = ANALYSIS_RATE_HZ,
 ) -> RecordingDiagnosis:
     """Diagnose one vibration channel (acceleration, any unit) of a recording.
 
@@ -214,6 +217,12 @@ def diagnose_signal(
     rated_power_kw: nameplate power, kW, which selects the ISO machine group.
     speed_band: relative band around the given speed in which the speed is read from the
         signal (0 turns the estimate off and uses the given speed).
+    analysis_rate_hz: a signal sampled faster is first brought down to this rate (Hz) by an
+        anti-aliased polyphase resampler, so the demodulation bands, set as fractions of the
+        rate, cover the same Hz as the ones the model and the rules were made for (the "high"
+        band is 2–5 kHz at 12 kHz, but 8–20 kHz at 48 kHz, above most housing resonances). A
+        diagnoser that records its training rate (``sample_rate_hz_``) sets it; None keeps the
+        signal's own rate. Slower signals are never upsampled.
 
     The verdict is a fault only when more than half of the windows name that fault (consistency
     across windows); otherwise it is ``normal`` and the weaker evidence is kept in ``notes``.
@@ -221,8 +230,12 @@ def diagnose_signal(
     if geometry is None:
         raise InputError("no bearing geometry for the monitored bearing: cannot diagnose")
     cfg = config or BearingFeatureConfig()
-    n = round(window_s * fs)
     x = as_windows(np.asarray(signal, dtype=np.float64).ravel(), min_length=1, name="signal")[0]
+    given_fs = fs
+    rate = getattr(diagnoser, "sample_rate_hz_", None) or analysis_rate_hz
+    if rate is not None and fs > rate * (1 + 1e-9):
+        x, fs = resample_to(x, fs, float(rate))
+    n = round(window_s * fs)
     if x.size < n:
         raise InputError(
             f"signal has {x.size} samples ({x.size / fs:.2f} s); the {window_s:g} s "
@@ -257,7 +270,8 @@ def diagnose_signal(
         "duration_s": round(x.size / fs, 3),
         "windows": len(labels),
         "window_samples": n,
-        "sample_rate_hz": fs,
+        "sample_rate_hz": given_fs,
+        "analysed_at_hz": fs,
         "finite": True,
         "prewhitened_kurtosis_median": round(kurt, 2),
         "clipped_fraction": round(float(np.mean(np.abs(x) >= np.max(np.abs(x)) * 0.999)), 5),
@@ -279,6 +293,20 @@ def diagnose_signal(
     )
     _add_iso_zone(result, windows, fs, unit, rated_power_kw)
     return result
+
+
+def resample_to(x: FloatArray, fs: float, rate: float) -> tuple[FloatArray, float]:
+    """``x`` (sampled at ``fs``) at ``rate`` Hz, anti-aliased (Kaiser-windowed polyphase FIR).
+
+    The ratio is made rational to 1 mHz; the rate returned is the exact one obtained.
+    """
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(rate / fs).limit_denominator(1_000_000)
+    y = np.asarray(resample_poly(x, ratio.numerator, ratio.denominator), dtype=np.float64)
+    return y, fs * ratio.numerator / ratio.denominator
 
 
 def _model_name(model: Diagnoser) -> str:

@@ -1,0 +1,209 @@
+"""Issue 13, second session: fusion decided by evidence, calibrated confidence, 48 kHz input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shopfloor.assessment.diagnosis import FaultClass
+from shopfloor.assessment.fused_diagnoser import SIDES, FusedDiagnoser
+from shopfloor.assessment.physics_diagnoser import SIDEBAND_DB, PhysicsRuleDiagnoser
+from shopfloor.assessment.recording_diagnosis import diagnose_signal, resample_to
+from shopfloor.manipulation.bearing_features import feature_names
+from shopfloor.testing.contract_data import physics_feature_rows
+from shopfloor.testing.signals import bearing_signal, cwru_drive_end_bearing
+
+pytest.importorskip("lightgbm", reason="the fused diagnoser needs lightgbm")
+
+FS = 12_000.0
+RPM = 1797.0
+
+
+def _quiet_row() -> pd.DataFrame:
+    """One feature row where nothing stands out anywhere (every series at the floor)."""
+    names = feature_names()
+    row = pd.DataFrame([np.zeros(len(names))], columns=names)
+    row["cpw_time.kurtosis"] = 3.0
+    return row
+
+
+def _with_series(row: pd.DataFrame, signature: str, found: int, sig: float) -> pd.DataFrame:
+    out = row.copy()
+    out[f"high.{signature}.n_found"] = float(found)
+    out[f"high.{signature}.sig"] = sig
+    out[f"high.{signature}.db"] = 12.0
+    return out
+
+
+# --- the physics path's confidence --------------------------------------------------------------
+
+
+def test_two_weak_harmonics_never_give_certainty() -> None:
+    row = _with_series(_quiet_row(), "bpfo", found=2, sig=8.0)  # above the detection level
+    rules = PhysicsRuleDiagnoser().fit(row)
+    proba = rules.predict_proba(row)[0]
+    classes = list(rules.classes_)
+    assert rules.predict(row)[0] == "outer_race"
+    # two of three predicted harmonics: (2 + 1) / (3 + 2)
+    assert proba[classes.index("outer_race")] == pytest.approx(0.6)
+    assert proba[classes.index("normal")] == pytest.approx(0.4)
+    assert proba.sum() == pytest.approx(1.0)
+
+
+def test_more_predicted_checks_passed_means_more_confidence_but_never_one() -> None:
+    row = _with_series(_quiet_row(), "bpfi", found=3, sig=40.0)
+    weak_sidebands = PhysicsRuleDiagnoser().fit(row).predict_proba(row).max()
+    row["high.bpfi.sb_db"] = SIDEBAND_DB + 1.0
+    with_sidebands = PhysicsRuleDiagnoser().fit(row).predict_proba(row).max()
+    assert weak_sidebands == pytest.approx(4 / 6)
+    assert with_sidebands == pytest.approx(5 / 6)
+    assert with_sidebands < 1.0
+
+
+def test_the_sideband_level_is_the_one_percent_rayleigh_level() -> None:
+    ratio = 10 ** (SIDEBAND_DB / 20)
+    # P(A > a) = exp(-ln2 (a/m)^2) searched over 3 bins is 1 %
+    assert 3 * np.exp(-np.log(2) * ratio**2) == pytest.approx(0.01)
+
+
+# --- fusion rules --------------------------------------------------------------------------------
+
+
+class _FixedModel(FusedDiagnoser):
+    """A fused diagnoser whose learned side returns fixed probabilities (to test the rules)."""
+
+    def __init__(self, proba: list[float] | None = None, min_confidence: float = 0.0) -> None:
+        super().__init__(min_confidence=min_confidence)
+        self.proba = proba
+
+    def model_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.tile(np.asarray(self.proba, dtype=np.float64), (len(x), 1))
+
+
+def _fixed(proba: list[float]) -> _FixedModel:
+    model = _FixedModel(proba)
+    model.classes_ = np.array(["inner_race", "normal", "outer_race", "rolling_element"])
+    model.n_features_in_ = len(feature_names())
+    model.feature_names_in_ = feature_names()
+    model.resolve_ = "physics"
+    model.reliability_ = {}
+    return model
+
+
+def test_a_fault_without_any_line_is_healthy_by_default() -> None:
+    model = _fixed([0.05, 0.05, 0.05, 0.85])  # the model says ball; nothing in the spectrum
+    assert model.sides(_quiet_row()) == ["healthy-default"]
+    assert model.predict(_quiet_row())[0] == "normal"
+
+
+def test_without_a_strong_series_the_model_is_conditioned_on_the_lines_present() -> None:
+    # the model prefers ball, but only BPFO shows a (weak) line: outer race, from the model's
+    # own probabilities restricted to normal and outer race
+    row = _with_series(_quiet_row(), "bpfo", found=1, sig=6.0)  # weak: below 6.95, above 4.6
+    model = _fixed([0.05, 0.05, 0.30, 0.60])
+    assert model.sides(row) == ["model"]
+    proba = model.predict_proba(row)[0]
+    assert model.predict(row)[0] == "outer_race"
+    assert proba[2] == pytest.approx(0.30 / 0.35)
+    assert proba[3] == 0.0
+
+
+def test_impulsiveness_stands_in_for_a_line_only_when_asked() -> None:
+    row = _quiet_row()
+    row["cpw_time.kurtosis"] = 7.0
+    model = _fixed([0.05, 0.05, 0.05, 0.85])
+    assert model.predict(row)[0] == "normal"
+    model.impulse_kurtosis = 4.0
+    assert model.sides(row) == ["model-impulsive"]
+    assert model.predict(row)[0] == "rolling_element"
+
+
+def test_who_wins_a_disagreement_is_what_was_measured_out_of_group() -> None:
+    row = _with_series(_quiet_row(), "bpfo", found=3, sig=60.0)  # a strong BPFO series
+    model = _fixed([0.80, 0.05, 0.10, 0.05])  # the model says inner race
+    assert model.sides(row) == ["physics"]
+    assert model.predict(row)[0] == "outer_race"
+    model.resolve_ = "model"
+    assert model.sides(row) == ["model-over-physics"]
+    assert model.predict(row)[0] == "inner_race"
+    (d,) = model.diagnose(row)
+    assert "model won" in d.reason
+    assert "outer-race" in d.reason
+
+
+def test_validated_resolution_and_side_reliability_come_from_out_of_group_rows() -> None:
+    x, y = physics_feature_rows(seed=4, per_class=8)
+    groups = np.tile(np.repeat(["a", "b"], 4), 3)
+    model = FusedDiagnoser(n_estimators=20, min_child_samples=2).fit(x, y, groups=groups)
+    assert model.resolve_ in ("physics", "model")
+    d = model.disagreements_
+    assert d["physics"] <= d["n"]
+    assert d["model"] <= d["n"]
+    assert model.resolve_ == ("model" if d["model"] > d["physics"] else "physics")
+    assert set(model.reliability_) == set(SIDES)
+    assert sum(n for _, n in model.reliability_.values()) == len(y)
+    # the confidence reported is the side's out-of-group accuracy (Beta(1, 1) mean)
+    proba = model.predict_proba(x)
+    sides = model.sides(x)
+    for p, side in zip(proba, sides, strict=True):
+        right, n = model.reliability_[side]
+        assert p.max() == pytest.approx(max((right + 1) / (n + 2), 0.25), abs=1e-9)
+        assert p.sum() == pytest.approx(1.0)
+    # calibration never changes the decision
+    raw, _ = model._fuse(model._frame(x), model.model_proba(x))
+    assert (proba.argmax(axis=1) == raw.argmax(axis=1)).all()
+
+
+def test_the_absolute_level_is_not_a_model_input_by_default() -> None:
+    x, y = physics_feature_rows(seed=5)
+    model = FusedDiagnoser(n_estimators=20, min_child_samples=2).fit(x, y)
+    louder = x.copy()
+    louder[:, feature_names().index("time.rms")] += np.log(9.81)  # g -> m/s^2
+    assert np.allclose(model.model_proba(x), model.model_proba(louder))
+    with_level = FusedDiagnoser(n_estimators=20, min_child_samples=2, use_level=True).fit(x, y)
+    assert with_level.booster_.num_feature() == x.shape[1]
+    assert model.booster_.num_feature() == x.shape[1] - 1
+
+
+# --- 48 kHz input -------------------------------------------------------------------------------
+
+
+def test_a_48_khz_recording_is_judged_at_the_model_rate() -> None:
+    g = cwru_drive_end_bearing()
+    fast, _ = bearing_signal("outer", geometry=g, shaft_hz=RPM / 60, fs_hz=48_000.0,
+                             duration_s=4.0, seed=7)  # fmt: skip
+    result = diagnose_signal(fast, 48_000.0, RPM, g)
+    assert result.data_checks["sample_rate_hz"] == 48_000.0
+    assert result.data_checks["analysed_at_hz"] == 12_000.0
+    assert result.data_checks["window_samples"] == 12_000
+    assert result.diagnosis.label == FaultClass.OUTER_RACE
+    slow, rate = resample_to(fast, 48_000.0, 12_000.0)
+    assert rate == 12_000.0
+    again = diagnose_signal(slow, 12_000.0, RPM, g)
+    assert again.window_labels == result.window_labels
+    assert again.diagnosis.confidence == pytest.approx(result.diagnosis.confidence)
+
+
+def test_the_rate_can_be_kept_and_slow_signals_are_not_upsampled() -> None:
+    g = cwru_drive_end_bearing()
+    x, _ = bearing_signal("outer", geometry=g, shaft_hz=RPM / 60, fs_hz=FS, duration_s=3.0,
+                          seed=8)  # fmt: skip
+    assert diagnose_signal(x, FS, RPM, g).data_checks["analysed_at_hz"] == FS
+    fast, _ = bearing_signal("outer", geometry=g, shaft_hz=RPM / 60, fs_hz=48_000.0,
+                             duration_s=3.0, seed=8)  # fmt: skip
+    kept = diagnose_signal(fast, 48_000.0, RPM, g, analysis_rate_hz=None)
+    assert kept.data_checks["analysed_at_hz"] == 48_000.0
+
+
+def test_normal_from_the_rules_is_not_certain_either() -> None:
+    rules = PhysicsRuleDiagnoser().fit(_quiet_row())
+    classes = list(rules.classes_)
+    quiet = rules.predict_proba(_quiet_row())[0]
+    assert quiet[classes.index("normal")] == pytest.approx(5 / 6)
+    weak = _with_series(_quiet_row(), "bpfo", found=1, sig=3.0)  # a weak line, no detection
+    proba = rules.predict_proba(weak)[0]
+    assert rules.predict(weak)[0] == "normal"
+    assert proba[classes.index("normal")] == pytest.approx(4 / 6)
+    assert proba[classes.index("outer_race")] == pytest.approx(2 / 6)
+    assert proba.sum() == pytest.approx(1.0)
