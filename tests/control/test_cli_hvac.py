@@ -83,7 +83,8 @@ def test_optimize_saves_controller_and_says_it_extrapolates(home: Path) -> None:
     assert isinstance(policy, MPCPolicy)
     assert policy.margin_k == 0.05
     assert policy.simulator_.ambient_range_ == (20.0, 40.0)
-    assert policy.guard is not None and policy.guard.dwell_steps >= 1
+    assert policy.guard is not None
+    assert policy.guard.dwell_steps >= 1
 
 
 @pytest.mark.parametrize(
