@@ -27,7 +27,7 @@ def _error_line(output: str) -> str:
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("fastsim", reason="NREL FASTSim not installed (shopfloor[hvac])")
     root = tmp_path_factory.mktemp("hvac")
-    record_logs("bolt", root / "logs", ambients=(20.0, 30.0, 40.0), cycles=("udds",))
+    record_logs("bolt", root / "logs", ambients=(20.0, 25.0, 30.0, 40.0), cycles=("udds",))
     result = runner.invoke(
         app, ["hvac", "learn", "--logs", str(root / "logs"), "--home", str(root / "home"), "--json"]
     )
@@ -41,8 +41,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Store.open(root / "home") as store:
         (entry,) = [m for m in store.models() if m["id"] == doc["model_id"]]
         assert entry["name"] == "hvac-simulator/bolt"
-        assert "6 stored recordings" in entry["training_data"]
+        assert "8 stored recordings" in entry["training_data"]
         assert entry["metrics"]["ambient_min_c"] == 20.0
+        # the MPC guard, measured on the 25 °C drives left out of a validation fit
+        assert entry["metrics"]["mpc_guard_dwell_steps"] >= 1
+        assert entry["metrics"]["mpc_guard_cabin_error_k"] > 0
+        assert doc["mpc_guard"]["how"]["split"].startswith("drives at logged ambients")
         assert store.load_model(doc["model_id"], trusted=True).ambient_range_ == (20.0, 40.0)
     return root / "home"
 
@@ -79,6 +83,8 @@ def test_optimize_saves_controller_and_says_it_extrapolates(home: Path) -> None:
     assert isinstance(policy, MPCPolicy)
     assert policy.margin_k == 0.05
     assert policy.simulator_.ambient_range_ == (20.0, 40.0)
+    assert policy.guard is not None
+    assert policy.guard.dwell_steps >= 1
 
 
 @pytest.mark.parametrize(

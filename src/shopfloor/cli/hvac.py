@@ -91,8 +91,24 @@ def _load_simulator(home: Path, vehicle: str) -> Any:
                 f"--vehicle {vehicle}' first",
                 source=home,
             )
+        metrics = next(m for m in store.models() if m["id"] == model_id)["metrics"] or {}
         # Registered by 'hvac learn' into this data directory; the registry checks its hash.
-        return store.load_model(model_id, trusted=True), store.model_path(model_id), model_id
+        sim = store.load_model(model_id, trusted=True)
+        return sim, store.model_path(model_id), model_id, _guard_from(metrics)
+
+
+#: Registry metric names of the MPC guard's settings, stored with the simulator by 'hvac learn'.
+_GUARD_METRICS = ("mpc_guard_dwell_steps", "mpc_guard_cabin_error_k", "mpc_guard_saving_error")
+
+
+def _guard_from(metrics: dict[str, Any]) -> Any:
+    """The MPC guard 'hvac learn' measured on the training logs, or ``None`` (stated)."""
+    from shopfloor.control.mpc_guard import MPCGuard
+
+    if not all(k in metrics for k in _GUARD_METRICS):
+        return None
+    dwell, cabin, saving = (metrics[k] for k in _GUARD_METRICS)
+    return MPCGuard(int(dwell), float(cabin), float(saving))
 
 
 @app.command("learn")
@@ -136,6 +152,25 @@ def learn(
             log = logs_from_store(store, ids)
         with out.status("Learning the simulator"):
             sim = CabinSimulator().fit(log[list(LOG_COLUMNS)])
+        from shopfloor.control.mpc_guard import calibrate_guard
+
+        guard_metrics: dict[str, float] = {}
+        guard_info: dict[str, Any] | str
+        try:
+            with out.status("Measuring the MPC guard on an in-log validation split"):
+                guard = calibrate_guard(log[list(LOG_COLUMNS)], step_s=sim.step_s)
+            guard_info = guard.as_dict()
+            guard_metrics = dict(
+                zip(
+                    _GUARD_METRICS,
+                    (float(guard.dwell_steps), guard.cabin_error_k, guard.saving_error_frac),
+                    strict=True,
+                )
+            )
+            guard_metrics["closed_loop_tau_s"] = float(guard.how["closed_loop_tau_s"])
+        except InputError as err:  # stated fallback: the MPC then runs without the guard
+            guard_info = f"not measured ({err}); the MPC runs without the anti-chatter guard"
+            out.note(f"note: MPC guard {guard_info}")
         fit_acc = accuracy(sim.simulate_log(log))
         path = _model_path(settings.home, vehicle)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,6 +199,7 @@ def learn(
                     "ambient_min_c": lo,
                     "ambient_max_c": hi,
                     "rows": float(len(log)),
+                    **guard_metrics,
                 },
             )
         result = {
@@ -177,6 +213,7 @@ def learn(
             "rows": len(log),
             "ambient_range_c": list(sim.ambient_range_),
             "training_open_loop": fit_acc,
+            "mpc_guard": guard_info,
         }
         out.emit(result)
         out.print(
@@ -208,8 +245,8 @@ def _drive(
 
     comfort = ComfortSpec(setpoint, band)
     load_cycle(cycle, ambient)  # bad cycle fails before the model is read
-    sim, model_path, model_id = _load_simulator(home, vehicle)
-    mpc = SamplingMPC(sim, comfort, margin_k=margin)
+    sim, model_path, model_id, guard = _load_simulator(home, vehicle)
+    mpc = SamplingMPC(sim, comfort, margin_k=margin, guard=guard)
     plant = CabinPlant(vehicle, step_s=sim.step_s)
     stock_ep, allowance = stock_allowance(plant, cycle, ambient, comfort)
     runs = {"stock": stock_ep}
@@ -231,7 +268,10 @@ def _drive(
         "model": model_path,
         "model_id": model_id,
         "simulator": sim,
-        "notes": sorted(set(mpc.notes)),
+        "notes": sorted(
+            {*mpc.notes}
+            | (set() if guard else {"simulator has no measured MPC guard: MPC runs unguarded"})
+        ),
     }
 
 
@@ -290,6 +330,7 @@ def optimize(
             band_k=band,
             margin_k=margin,
             horizon_steps=r["mpc"].horizon_steps,
+            guard=r["mpc"].guard,
         ).fit(check_log[list(LOG_COLUMNS)].astype(float))
         spec_path = _model_path(settings.home, vehicle).with_name(
             _model_path(settings.home, vehicle).name.replace("-simulator", "-mpc")

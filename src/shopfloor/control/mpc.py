@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from shopfloor.control.comfort import ComfortSpec, comfort_metrics, warmup_s
+from shopfloor.control.mpc_guard import MPCGuard
 from shopfloor.control.plant import CabinPlant, Command, Episode, FloatArray
 from shopfloor.control.policies import FixedSetpoint, hvac_energy_wh, run_episode
 from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning, observer_gain
@@ -46,6 +47,10 @@ class SamplingMPC:
         Control intervals looked ahead.
     setpoints_c:
         Candidate setpoints, °C (default: band centre ± 3 K in 0.25 K steps).
+    guard:
+        Anti-chatter rules (dwell, relaxing-step guard, stock preference) measured on the
+        training logs by :func:`~shopfloor.control.mpc_guard.calibrate_guard`; ``None``: every
+        interval decides afresh with ``margin_k`` alone.
     """
 
     simulator: CabinSimulator
@@ -55,6 +60,7 @@ class SamplingMPC:
     setpoints_c: FloatArray | None = None
     constant: bool = False
     notes: list[str] = field(default_factory=list)
+    guard: MPCGuard | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.margin_k < self.comfort.band_k:
@@ -72,6 +78,8 @@ class SamplingMPC:
         self._z = 0.0
         self.notes = []
         self._warned = False
+        self._held = self.comfort.setpoint_c
+        self._left = 0
 
     def _candidates(self) -> FloatArray:
         if self.setpoints_c is not None:
@@ -85,6 +93,9 @@ class SamplingMPC:
             self._warm = True
         if not self._warm:
             return self._commit(Command(spec.setpoint_c), obs)
+        if self._left > 0:  # dwell: the plant's PID is still settling on the last decision
+            self._left -= 1
+            return self._commit(Command(self._held), obs)
         step = self.simulator.step_s
         amb = _per_step(future["ambient_temp"], step, self.horizon_steps, obs["ambient_temp"])
         spd = _per_step(future["speed"], step, self.horizon_steps, obs["speed"])
@@ -94,7 +105,8 @@ class SamplingMPC:
             self.notes.append(
                 f"ambient {amb.min():.1f} °C outside logged {lo:.1f}..{hi:.1f} °C: extrapolating"
             )
-        cands = np.append(self._candidates(), spec.setpoint_c)  # last row: stock setpoint
+        # last two rows: the setpoint held now, and the stock setpoint
+        cands = np.append(self._candidates(), [self._held, spec.setpoint_c])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExtrapolationWarning)  # noted once above
             cabin, power = self.simulator.rollout(
@@ -105,9 +117,14 @@ class SamplingMPC:
                 amb,
                 spd,
             )
-        choice, note = choose(cands, cabin, power, spec, self.margin_k)
+        if self.guard is None:
+            choice, note = choose(cands, cabin, power, spec, self.margin_k)
+        else:
+            choice, note = choose_guarded(cands, cabin, power, spec, self.margin_k, self.guard)
+            self._left = self.guard.dwell_steps - 1
         if note:
             self.notes.append(note)
+        self._held = choice
         return self._commit(Command(choice), obs)
 
     def _commit(self, command: Command, obs: dict[str, float]) -> Command:
@@ -132,6 +149,44 @@ def choose(
         return float(cands[int(np.nanargmin(excess))]), "no comfortable setpoint: least discomfort"
     energy = np.where(feasible, power.sum(axis=1), np.inf)
     return float(cands[int(np.argmin(energy))]), ""
+
+
+def choose_guarded(
+    cands: FloatArray,
+    cabin: FloatArray,
+    power: FloatArray,
+    spec: ComfortSpec,
+    margin_k: float,
+    guard: MPCGuard,
+) -> tuple[float, str]:
+    """:func:`choose` with the guard's rules. Rows: candidates, then the setpoint held now
+    (second to last), then the stock setpoint (last).
+
+    A candidate predicted to use less energy than holding the current setpoint (a relaxing
+    step) must keep its predicted cabin ``guard.cabin_error_k`` (or ``margin_k``, the larger)
+    inside the band. The stock setpoint is kept unless the chosen candidate's predicted saving
+    over the horizon, as a fraction of stock's predicted energy, exceeds
+    ``guard.saving_error_frac``.
+    """
+    energy = power.sum(axis=1)
+    stock_excess = spec.excess_k(cabin[-1]).sum() + 1e-9
+    excess = ComfortSpec(spec.setpoint_c, spec.band_k - margin_k).excess_k(cabin).sum(axis=1)
+    strict_k = min(max(margin_k, guard.cabin_error_k), spec.band_k - 1e-6)
+    strict = ComfortSpec(spec.setpoint_c, spec.band_k - strict_k).excess_k(cabin).sum(axis=1)
+    relaxing = energy < energy[-2]
+    feasible = (excess <= stock_excess) & (~relaxing | (strict <= stock_excess))
+    stock = float(cands[-1])
+    if not feasible.any():
+        if np.isnan(cabin).any():  # only NaN predictions get here; stated fallback
+            return stock, "no comfortable setpoint predicted: stock setpoint"
+        return stock, ""
+    best = int(np.argmin(np.where(feasible, energy, np.inf)))
+    base = float(energy[-1])
+    if not base > 0.0:  # no HVAC energy predicted for stock: nothing to save
+        return stock, ""
+    if (base - energy[best]) / base <= guard.saving_error_frac:
+        return stock, ""
+    return float(cands[best]), ""
 
 
 @dataclass

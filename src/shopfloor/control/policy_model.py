@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from shopfloor.control.comfort import ComfortSpec
+from shopfloor.control.mpc_guard import MPCGuard
 from shopfloor.control.simulator import (
     LOG_COLUMNS,
     CabinSimulator,
@@ -50,6 +51,9 @@ class MPCPolicy(Predictor):
         Control intervals looked ahead.
     lookahead_s:
         Seconds of route (ambient, speed) the controller is told ahead.
+    guard:
+        The anti-chatter guard (:class:`~shopfloor.control.mpc_guard.MPCGuard`, measured on
+        the training logs by :func:`~shopfloor.control.mpc_guard.calibrate_guard`), or ``None``.
 
     Attributes
     ----------
@@ -64,6 +68,7 @@ class MPCPolicy(Predictor):
         "margin_k": [Interval(float, 0.0, 5.0, closed="left")],
         "horizon_steps": [Interval(int, 1, 120, closed="both")],
         "lookahead_s": [Interval(int, 0, 3600, closed="both")],
+        "guard": [MPCGuard, None],
     }
     _tags: ClassVar[dict[str, Any]] = {
         "iso_block": "control",
@@ -79,6 +84,7 @@ class MPCPolicy(Predictor):
         margin_k: float = 0.05,
         horizon_steps: int = 8,
         lookahead_s: int = 240,
+        guard: MPCGuard | None = None,
     ) -> None:
         self.simulator = simulator
         self.setpoint_c = setpoint_c
@@ -86,6 +92,7 @@ class MPCPolicy(Predictor):
         self.margin_k = margin_k
         self.horizon_steps = horizon_steps
         self.lookahead_s = lookahead_s
+        self.guard = guard
 
     @classmethod
     def _contract_params(cls) -> list[dict[str, Any]]:
@@ -113,6 +120,7 @@ class MPCPolicy(Predictor):
             ComfortSpec(self.setpoint_c, self.band_k),
             margin_k=self.margin_k,
             horizon_steps=self.horizon_steps,
+            guard=self.guard,
         )
 
     def _predict(self, x: FloatArray) -> FloatArray:

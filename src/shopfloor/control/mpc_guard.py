@@ -1,0 +1,233 @@
+"""Decision guard for :class:`~shopfloor.control.mpc.SamplingMPC`, calibrated on the training
+logs alone.
+
+A setpoint MPC on a learned simulator can chatter: it steps the setpoint down as soon as the
+model says the cabin will stay in the band, the plant's PID recovers more slowly than the model
+thinks, and the next decision steps back up. Three rules stop that, each sized from the logs:
+
+* **dwell**: a setpoint decision is held for the plant's observed closed-loop time constant
+  (how fast the logged cabin follows logged setpoint steps), so the PID has recovered from one
+  step before the next is taken;
+* **relaxing-step guard**: a step that saves energy against the setpoint now held (a step down
+  when heating, up when cooling) is taken only if the predicted cabin stays the model's own
+  horizon error inside the band;
+* **stock preference**: the stock setpoint is kept unless the predicted saving over the horizon
+  exceeds the simulator's error on a saving.
+
+The two errors are measured on an *in-log validation split*: drives at some logged ambients are
+left out, a simulator of the same kind is fitted on the rest and replayed on them. The held-out
+benchmark conditions are never used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopfloor.control.simulator import (
+    LOG_COLUMNS,
+    CabinSimulator,
+    FloatArray,
+    run_starts,
+    to_steps,
+)
+from shopfloor.core.errors import InputError
+
+#: Logged ambients (°C) left out for validation: one cold, one warm, both inside the logged
+#: range (so validation does not measure extrapolation) and none a benchmark ambient.
+VALIDATION_AMBIENTS_C = (-5.0, 25.0)
+#: Quantile of the horizon cabin error used as the guard distance: the error the model stays
+#: within nine times in ten.
+CABIN_ERROR_QUANTILE = 0.9
+
+
+@dataclass
+class MPCGuard:
+    """Settings of the anti-chatter rules, and how each was measured.
+
+    Parameters
+    ----------
+    dwell_steps:
+        Control intervals a setpoint decision is held (≥ 1).
+    cabin_error_k:
+        Distance (K) a relaxing step's predicted cabin must keep inside the band.
+    saving_error_frac:
+        Smallest predicted horizon saving (fraction of the stock setpoint's predicted energy)
+        for which the MPC leaves the stock setpoint.
+    """
+
+    dwell_steps: int = 1
+    cabin_error_k: float = 0.0
+    saving_error_frac: float = 0.0
+    how: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.dwell_steps < 1:
+            raise InputError(f"dwell_steps must be >= 1, got {self.dwell_steps}")
+        if not (self.cabin_error_k >= 0.0 and self.saving_error_frac >= 0.0):
+            raise InputError(
+                f"guard errors must be >= 0, got cabin {self.cabin_error_k} K, "
+                f"saving {self.saving_error_frac}"
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready settings and their provenance."""
+        return asdict(self)
+
+
+def _drives(log: pd.DataFrame) -> list[pd.DataFrame]:
+    bounds = [*run_starts(log["time_s"].to_numpy(dtype=float)).tolist(), len(log)]
+    return [log.iloc[a:b] for a, b in itertools.pairwise(bounds) if b - a > 1]
+
+
+def closed_loop_tau_s(log: pd.DataFrame, step_s: int) -> float:
+    """The plant's closed-loop time constant (s) seen in logged setpoint steps.
+
+    Per control interval after the drive first comes within 1 K of its setpoint, the cabin's
+    rate of change is regressed on the setpoint error (setpoint − cabin), each drive's mean
+    removed (that absorbs the drive's own heat load and the PID's droop): the cabin follows
+    ``d cabin/dt = (setpoint − cabin) / tau``. Only drives whose setpoint moves (excited drives)
+    carry the information. The rate is the change over one control interval, so the
+    per-interval fraction of the error closed is converted to tau exactly.
+    """
+    xs, ys = [], []
+    for d in _drives(log):
+        if np.ptp(d["setpoint"].to_numpy(dtype=float)) < 0.5:
+            continue
+        s = to_steps(d[list(LOG_COLUMNS)].to_numpy(dtype=float), step_s)
+        err = s["setpoint"] - s["cabin_now"]
+        near = np.flatnonzero(np.abs(err) <= 1.0)
+        if near.size == 0:
+            continue
+        keep = slice(int(near[0]), None)
+        x = err[keep]
+        y = (s["cabin_next"] - s["cabin_now"])[keep] / step_s
+        if x.size < 3:
+            continue
+        xs.append(x - x.mean())
+        ys.append(y - y.mean())
+    if not xs:
+        raise InputError("log has no drive with setpoint steps: cannot measure the PID's tau")
+    x_all, y_all = np.concatenate(xs), np.concatenate(ys)
+    slope = float(x_all @ y_all / (x_all @ x_all))
+    if slope <= 0:
+        raise InputError("logged cabin does not follow the setpoint: no closed-loop tau")
+    # Over one interval a first-order loop closes 1 − exp(−step/tau) of the error, so the
+    # per-interval fraction slope·step gives tau exactly; a loop closing it all within one
+    # interval is faster than the logs resolve: tau = one interval.
+    closed = slope * step_s
+    if closed >= 1.0:
+        return float(step_s)
+    return float(-step_s / np.log1p(-closed))
+
+
+def _horizon_errors(
+    sim: CabinSimulator, drive: pd.DataFrame, horizon: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Open-loop rollouts of ``horizon`` intervals under the logged setpoints from every logged
+    state of one drive once its cabin has first come within 1 K of the setpoint (where the MPC
+    decides; before that it commands the stock warm-up): cabin errors (K), predicted and logged
+    horizon energy (W summed over the horizon's intervals)."""
+    s = to_steps(drive[list(LOG_COLUMNS)].to_numpy(dtype=float), sim.step_s)
+    n = len(s["power"])
+    near = np.flatnonzero(np.abs(s["setpoint"] - s["cabin_now"]) <= 1.0)
+    first = int(near[0]) if near.size else n
+    cab_err, e_pred, e_true = [], [], []
+    for k in range(first, n - horizon + 1):
+        z_before = 0.0 if k == 0 else float(s["observer"][k - 1])
+        sl = slice(k, k + horizon)
+        cabin, power = sim.rollout(
+            float(s["cabin_now"][k]),
+            float(s["battery_now"][k]),
+            z_before,
+            s["setpoint"][sl][None, :],
+            s["ambient"][sl],
+            s["speed"][sl],
+            warn=False,
+        )
+        cab_err.append(cabin[0] - s["cabin_next"][sl])
+        e_pred.append(power[0].sum())
+        e_true.append(s["power"][sl].sum())
+    if not cab_err:
+        return np.empty(0), np.empty(0), np.empty(0)
+    return np.concatenate(cab_err), np.array(e_pred), np.array(e_true)
+
+
+def calibrate_guard(
+    log: pd.DataFrame,
+    *,
+    step_s: int = 30,
+    horizon_steps: int = 8,
+    validation_ambients_c: tuple[float, ...] = VALIDATION_AMBIENTS_C,
+    simulator_params: dict[str, Any] | None = None,
+) -> MPCGuard:
+    """Measure the guard's settings on a training log (1 Hz, :data:`LOG_COLUMNS`).
+
+    * ``dwell_steps`` = ceil(:func:`closed_loop_tau_s` / ``step_s``), at most the horizon (a
+      hold longer than the preview would commit to what was never checked).
+    * ``cabin_error_k``: the :data:`CABIN_ERROR_QUANTILE` quantile of |predicted − logged
+      cabin| over horizon rollouts from every logged state of the validation drives, by a
+      simulator fitted without them.
+    * ``saving_error_frac``: the horizon-energy error over the same rollouts, after scaling
+      each validation drive's predictions by that drive's own predicted/logged energy ratio (a
+      bias common to every candidate cancels in a saving; what is left is the error of a
+      difference), summed as |error| and divided by the logged energy (energy-weighted, so
+      near-idle horizons do not dominate).
+
+    Both errors count only states after the cabin first comes within 1 K of its setpoint, the
+    states where the MPC decides.
+    """
+    amb = log.groupby(run_starts_ids(log), sort=False)["ambient_temp"].transform("mean")
+    held = np.zeros(len(log), dtype=bool)
+    for a in validation_ambients_c:
+        held |= np.abs(amb.to_numpy(dtype=float) - a) < 1.0
+    if not held.any() or held.all():
+        raise InputError(
+            f"validation ambients {validation_ambients_c} °C leave no training or no validation"
+            " drives in the log"
+        )
+    train, val = log[~held], log[held]
+    sim = CabinSimulator(step_s=step_s, **(simulator_params or {})).fit(train[list(LOG_COLUMNS)])
+    tau = closed_loop_tau_s(train, step_s)
+    errs, resid, total = [], 0.0, 0.0
+    for d in _drives(val):
+        ce, ep, et = _horizon_errors(sim, d, horizon_steps)
+        if ce.size == 0:
+            continue
+        errs.append(ce)
+        if et.sum() > 0:
+            scale = ep.sum() / et.sum()
+            resid += float(np.abs(ep - scale * et).sum())
+            total += float(et.sum())
+    if not errs:
+        raise InputError("validation drives have no state past warm-up a horizon from the end")
+    cab = float(np.quantile(np.abs(np.concatenate(errs)), CABIN_ERROR_QUANTILE))
+    sav = resid / total if total > 0 else 0.0
+    dwell = max(1, min(horizon_steps, math.ceil(tau / step_s)))
+    how = {
+        "split": f"drives at logged ambients {list(validation_ambients_c)} °C left out; "
+        f"simulator fitted on the other {len(_drives(train))} drives, checked on "
+        f"{len(_drives(val))}",
+        "closed_loop_tau_s": round(tau, 1),
+        "dwell": f"ceil(tau / {step_s} s) capped at the {horizon_steps}-interval horizon",
+        "cabin_error": f"{CABIN_ERROR_QUANTILE:.0%} quantile of |cabin error| over "
+        f"{horizon_steps}-interval open-loop rollouts from every validation state past warm-up",
+        "saving_error": "sum |horizon-energy error| / logged energy over the same rollouts, "
+        "each drive's predicted/logged energy ratio removed (a bias common to every candidate "
+        "cancels in a saving)",
+    }
+    return MPCGuard(dwell, cab, sav, how)
+
+
+def run_starts_ids(log: pd.DataFrame) -> FloatArray:
+    """Drive number of every row (drives start where ``time_s`` restarts)."""
+    starts = run_starts(log["time_s"].to_numpy(dtype=float))
+    ids = np.zeros(len(log))
+    ids[starts[1:]] = 1
+    out: FloatArray = np.cumsum(ids)
+    return out

@@ -1,0 +1,126 @@
+"""The MPC's anti-chatter guard: dwell, relaxing-step guard, stock preference, and their
+calibration on an in-log validation split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shopfloor.control.comfort import ComfortSpec
+from shopfloor.control.mpc import SamplingMPC, choose_guarded
+from shopfloor.control.mpc_guard import MPCGuard, calibrate_guard, closed_loop_tau_s
+from shopfloor.control.simulator import LOG_COLUMNS, CabinSimulator
+from shopfloor.control.synthetic import rc_cabin_log
+from shopfloor.core.errors import InputError
+
+
+def _logs(ambients: tuple[float, ...], seeds: tuple[int, ...]) -> pd.DataFrame:
+    return pd.concat(
+        [rc_cabin_log(a, s, n=2400) for a in ambients for s in seeds], ignore_index=True
+    )
+
+
+@pytest.fixture(scope="module")
+def synthetic_log() -> pd.DataFrame:
+    return _logs((-10.0, -5.0, 0.0, 5.0, 30.0, 35.0), (1, 2))
+
+
+# --- known answers ---------------------------------------------------------------------------
+def _first_order_log(tau_s: float, droop: float, seed: int, n: int = 3000) -> pd.DataFrame:
+    """A cabin that follows its setpoint as an exact first-order loop (time constant ``tau_s``,
+    settling ``droop`` K short of it) under setpoint steps every 5 minutes."""
+    rng = np.random.default_rng(seed)
+    a = np.exp(-1.0 / tau_s)
+    cab, sp, rows = 10.0, 22.0, []
+    for t in range(n):
+        if t % 300 == 299:  # the new setpoint applies from the next row's step
+            sp = float(rng.uniform(19.0, 25.0))
+        rows.append((float(t), cab, 10.0, 0.0, 10.0, 2000.0, sp))
+        cab = (sp - droop) + (cab - (sp - droop)) * a
+    return pd.DataFrame(rows, columns=list(LOG_COLUMNS))
+
+
+def test_closed_loop_tau_known_answer() -> None:
+    for tau in (45.0, 120.0):
+        log = pd.concat([_first_order_log(tau, 0.8, s) for s in (1, 2)], ignore_index=True)
+        assert closed_loop_tau_s(log, 30) == pytest.approx(tau, rel=0.05)
+
+
+def test_closed_loop_tau_needs_setpoint_steps() -> None:
+    log = _first_order_log(60.0, 0.8, 1)
+    log["setpoint"] = 22.0
+    with pytest.raises(InputError, match="no drive with setpoint steps"):
+        closed_loop_tau_s(log, 30)
+
+
+def test_relaxing_step_must_keep_the_model_error_inside_the_band() -> None:
+    spec = ComfortSpec(22.0, 1.0)
+    guard = MPCGuard(dwell_steps=1, cabin_error_k=0.3, saving_error_frac=0.0)
+    # rows: 21.5 (cheaper, predicted 21.2 °C: inside the band but within 0.3 K of its edge),
+    # 22.5 (dearer), held 22.0, stock 22.0
+    cands = np.array([21.5, 22.5, 22.0, 22.0])
+    cabin = np.array([[21.2, 21.2], [21.8, 21.9], [21.5, 21.5], [21.5, 21.5]])
+    power = np.array([[1.0, 1.0], [3.0, 3.0], [2.0, 2.0], [2.0, 2.0]])
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard) == (22.0, "")
+    # the same step predicted 0.4 K inside the band is taken (a 50 % predicted saving)
+    cabin[0] = [21.4, 21.4]
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard) == (21.5, "")
+
+
+def test_stock_is_kept_unless_the_saving_beats_the_model_error() -> None:
+    spec = ComfortSpec(22.0, 1.0)
+    cands = np.array([21.5, 22.0, 22.0])  # candidate, held, stock
+    cabin = np.full((3, 2), 21.8)
+    power = np.array([[1.9, 1.9], [2.0, 2.0], [2.0, 2.0]])  # 5 % predicted saving
+    small = MPCGuard(1, 0.0, 0.04)
+    large = MPCGuard(1, 0.0, 0.06)
+    assert choose_guarded(cands, cabin, power, spec, 0.0, small) == (21.5, "")
+    assert choose_guarded(cands, cabin, power, spec, 0.0, large) == (22.0, "")
+
+
+def test_guard_refuses_bad_settings() -> None:
+    with pytest.raises(InputError, match="dwell_steps"):
+        MPCGuard(dwell_steps=0)
+    with pytest.raises(InputError, match="guard errors"):
+        MPCGuard(1, -0.1, 0.0)
+
+
+# --- calibration on the logs, and a decision sequence that must not chatter -----------------
+def test_calibration_measures_on_left_out_logged_ambients(synthetic_log: pd.DataFrame) -> None:
+    guard = calibrate_guard(
+        synthetic_log[list(LOG_COLUMNS)],
+        validation_ambients_c=(-5.0, 30.0),
+        simulator_params={"n_estimators": 30},
+    )
+    assert guard.dwell_steps == int(np.ceil(guard.how["closed_loop_tau_s"] / 30))
+    assert 1 <= guard.dwell_steps <= 8
+    assert 0.0 < guard.cabin_error_k < 1.0
+    assert 0.0 <= guard.saving_error_frac < 1.0
+    assert "left out" in guard.how["split"]
+    with pytest.raises(InputError, match="no training or no validation"):
+        calibrate_guard(synthetic_log[list(LOG_COLUMNS)], validation_ambients_c=(12.0,))
+
+
+def test_guarded_mpc_holds_each_decision_for_the_dwell(synthetic_log: pd.DataFrame) -> None:
+    sim = CabinSimulator(n_estimators=30).fit(synthetic_log[list(LOG_COLUMNS)])
+    spec = ComfortSpec()
+    guard = MPCGuard(dwell_steps=3, cabin_error_k=0.0, saving_error_frac=0.0)
+    free = SamplingMPC(sim, spec, margin_k=0.0)
+    held = SamplingMPC(sim, spec, margin_k=0.0, guard=guard)
+    future = {"ambient_temp": np.full(240, 35.0), "speed": np.full(240, 12.0)}
+    sent: dict[str, list[float]] = {"free": [], "held": []}
+    for name, mpc in (("free", free), ("held", held)):
+        mpc.reset()
+        for k in range(30):  # a cooled cabin swinging across the band's upper half
+            cabin = 22.3 if k % 2 else 22.9
+            obs = {"cabin_temp": cabin, "battery_temp": 35.0, "ambient_temp": 35.0, "speed": 12.0}
+            sent[name].append(mpc.act(obs, future).setpoint_c)
+    free_changes = np.count_nonzero(np.diff(sent["free"]))
+    assert free_changes >= 15  # the unguarded rule chatters with every swing
+    held_sent = np.array(sent["held"])
+    # every decision is kept for its 3 intervals: the setpoint only changes at k = 3, 6, 9, ...
+    changes = np.flatnonzero(np.diff(held_sent) != 0) + 1
+    assert np.all(changes % 3 == 0)
+    assert np.all(held_sent.reshape(10, 3) == held_sent.reshape(10, 3)[:, :1])
+    assert changes.size <= 9 < free_changes
