@@ -126,9 +126,11 @@ async def fleet_page(request: Request) -> Response:
         return _login_redirect()
     acc: StoreAccess = request.app.state.access
     fleet: dict[str, Any] = {"assets": [], "counts": {}, "open_events": []}
+    dead: dict[str, Any] = {"count": 0, "latest": []}
     if acc.exists():
         fleet = await acc.reading(lambda s: views.fleet(s, acc))
-    return _page(request, "fleet.html", user, fleet=fleet, states=views.STATES)
+        dead = await acc.reading(lambda s: views.dead_letters(s, latest=5))
+    return _page(request, "fleet.html", user, fleet=fleet, states=views.STATES, dead=dead)
 
 
 @router.get("/assets/{asset_id}", response_class=HTMLResponse)

@@ -46,6 +46,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "history": {"en": "History", "ko": "이력"},
     "data_quality": {"en": "Data quality", "ko": "데이터 품질"},
     "no_quality": {"en": "No data-quality issues", "ko": "데이터 품질 문제 없음"},
+    "dead_letters": {"en": "Messages that could not be read", "ko": "읽을 수 없는 메시지"},
+    "no_dead_letters": {"en": "Every message was read", "ko": "모든 메시지를 읽었습니다"},
     "precision": {"en": "Alert precision per detector", "ko": "감지기별 경보 정확도"},
     "detector": {"en": "Detector", "ko": "감지기"},
     "closed": {"en": "Closed", "ko": "종료"},

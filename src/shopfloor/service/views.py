@@ -7,6 +7,7 @@ latest results it reports; this module puts them side by side.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from shopfloor.core.events import Event, EventStatus, Resolution, Severity
@@ -182,6 +183,31 @@ def quality(store: Store) -> dict[str, Any]:
         "by_kind": dict(
             Counter(str(e.evidence.get("data_quality", e.evidence.get("check"))) for e in events)
         ),
+        "dead_letters": dead_letters(store),
+    }
+
+
+def dead_letters(store: Store, latest: int = 20) -> dict[str, Any]:
+    """How many messages never became records, and the newest few with their reasons.
+
+    Only what a person needs to find the sender (source, topic, reason, size); the payload
+    bytes stay in the store.
+    """
+    rows = store.dead_letters(limit=latest, newest_first=True)
+    return {
+        "count": store.dead_letter_count(),
+        "latest": [
+            {
+                "id": d.id,
+                "source": d.source,
+                "topic": d.topic,
+                "reason": d.reason,
+                "received": datetime.fromtimestamp(d.received_ns / 1e9, UTC).isoformat(),
+                "payload_bytes": d.payload_bytes,
+                "pipeline": d.pipeline,
+            }
+            for d in rows
+        ],
     }
 
 
