@@ -335,3 +335,31 @@ def run_starts_ids(log: pd.DataFrame) -> FloatArray:
     ids[starts[1:]] = 1
     out: FloatArray = np.cumsum(ids)
     return out
+
+
+#: Prefix of the registry metrics that carry :attr:`MPCGuard.cabin_error_table` (the model
+#: registry stores flat name → number metrics).
+TABLE_METRIC_PREFIX = "mpc_guard_cabin_error_"
+
+
+def table_metrics(guard: MPCGuard) -> dict[str, float]:
+    """The guard's error table as flat registry metrics, e.g.
+    ``mpc_guard_cabin_error_heating_move_le_0.5`` or ``..._cooling_move_any``."""
+    out = {}
+    for r in guard.cabin_error_table:
+        edge = "any" if r["move_max_k"] is None else f"le_{float(r['move_max_k']):g}"
+        out[f"{TABLE_METRIC_PREFIX}{r['mode']}_move_{edge}"] = float(r["error_k"])
+    return out
+
+
+def table_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inverse of :func:`table_metrics` (ascending edges per mode; rollout counts not kept)."""
+    rows = []
+    for name, value in metrics.items():
+        if not name.startswith(TABLE_METRIC_PREFIX) or "_move_" not in name:
+            continue
+        mode, edge = name[len(TABLE_METRIC_PREFIX) :].split("_move_", 1)
+        top = None if edge == "any" else float(edge.removeprefix("le_"))
+        rows.append({"mode": mode, "move_max_k": top, "error_k": float(value), "rollouts": 0})
+    rows.sort(key=lambda r: (r["mode"], math.inf if r["move_max_k"] is None else r["move_max_k"]))
+    return rows
