@@ -85,6 +85,9 @@ def test_optimize_saves_controller_and_says_it_extrapolates(home: Path) -> None:
     assert policy.simulator_.ambient_range_ == (20.0, 40.0)
     assert policy.guard is not None
     assert policy.guard.dwell_steps >= 1
+    # the cabin error per move size and mode travels with it through the registry's metrics
+    assert {r["mode"] for r in policy.guard.cabin_error_table} <= {"heating", "cooling"}
+    assert policy.guard.cabin_error_table
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,14 @@ import pytest
 
 from shopfloor.control.comfort import ComfortSpec
 from shopfloor.control.mpc import SamplingMPC, choose_guarded
-from shopfloor.control.mpc_guard import MPCGuard, calibrate_guard, closed_loop_tau_s
+from shopfloor.control.mpc_guard import (
+    MPCGuard,
+    calibrate_guard,
+    closed_loop_tau_s,
+    error_by_move,
+    table_from_metrics,
+    table_metrics,
+)
 from shopfloor.control.simulator import LOG_COLUMNS, CabinSimulator
 from shopfloor.control.synthetic import rc_cabin_log
 from shopfloor.core.errors import InputError
@@ -124,3 +131,94 @@ def test_guarded_mpc_holds_each_decision_for_the_dwell(synthetic_log: pd.DataFra
     assert np.all(changes % 3 == 0)
     assert np.all(held_sent.reshape(10, 3) == held_sent.reshape(10, 3)[:, :1])
     assert changes.size <= 9 < free_changes
+
+
+# --- absolute band-edge test, and the cabin error by move size ------------------------------
+def test_relaxing_step_is_checked_against_the_band_edge_not_stocks_excursion() -> None:
+    """The case that used to slip through: stock is predicted just below the band (20.85 °C),
+    so a relaxing step predicted at 21.51 °C (0.51 K inside, less than the 0.6 K error) had a
+    smaller excess against the shrunk band (0.09 K) than stock against the full band (0.15 K)
+    and was taken. The check is now absolute: 21.51 < 21.0 + 0.6 is refused, 21.65 is taken."""
+    spec = ComfortSpec(22.0, 1.0)
+    guard = MPCGuard(dwell_steps=1, cabin_error_k=0.6, saving_error_frac=0.0)
+    cands = np.array([21.5, 22.0, 22.0])  # candidate, held, stock
+    power = np.array([[1.0, 1.0], [2.0, 2.0], [2.0, 2.0]])
+    cabin = np.array([[21.51, 21.51], [20.85, 20.85], [20.85, 20.85]])
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard) == (22.0, "")
+    cabin[0] = [21.65, 21.65]
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard) == (21.5, "")
+    # one horizon point at the edge is enough to refuse it
+    cabin[0] = [21.65, 21.59]
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard) == (22.0, "")
+
+
+def _table_guard() -> MPCGuard:
+    table = [
+        {"mode": "heating", "move_max_k": 0.5, "error_k": 0.2, "rollouts": 40},
+        {"mode": "heating", "move_max_k": 1.0, "error_k": 0.5, "rollouts": 30},
+        {"mode": "heating", "move_max_k": None, "error_k": 0.8, "rollouts": 20},
+    ]
+    return MPCGuard(1, cabin_error_k=0.7, saving_error_frac=0.0, cabin_error_table=table)
+
+
+def test_cabin_error_for_the_move_proposed() -> None:
+    guard = _table_guard()
+    assert guard.cabin_error_for(0.25, heating=True) == 0.2
+    assert guard.cabin_error_for(-0.5, heating=True) == 0.2
+    assert guard.cabin_error_for(0.75, heating=True) == 0.5
+    assert guard.cabin_error_for(-3.0, heating=True) == 0.8
+    assert guard.cabin_error_for(0.25, heating=False) == 0.7  # no cooling rows: pooled error
+    spec = ComfortSpec(22.0, 1.0)
+    # rows: 21.0 (a 1 K move, cheapest), 21.5 (a 0.5 K move), held 22.0, stock 22.0; both
+    # predicted at 21.3 °C: 0.3 K inside, enough for the small move's 0.2 K, not the 1 K move's
+    cands = np.array([21.0, 21.5, 22.0, 22.0])
+    cabin = np.array([[21.3, 21.3], [21.3, 21.3], [21.6, 21.6], [21.6, 21.6]])
+    power = np.array([[1.0, 1.0], [1.5, 1.5], [2.0, 2.0], [2.0, 2.0]])
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, heating=True) == (21.5, "")
+    # in cooling the pooled 0.7 K applies to both: neither step is taken
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, heating=False) == (22.0, "")
+
+
+def test_error_by_move_known_answer() -> None:
+    # 20 holding rollouts with |error| 0.1 K, 20 small moves with 0.3 K, 3 large moves with
+    # 0.9 K (too few for their own bin: pooled with the next smaller one)
+    errors = np.concatenate([np.full((20, 2), 0.1), np.full((20, 2), -0.3), np.full((3, 2), 0.9)])
+    moves = np.concatenate([np.zeros(20), np.full(20, 0.5), np.full(3, 2.5)])
+    rows = error_by_move(errors, moves, "heating", quantile=0.5, min_rollouts=10)
+    assert [(r["move_max_k"], r["error_k"], r["rollouts"]) for r in rows] == [
+        (0.0, pytest.approx(0.1), 20),
+        (None, pytest.approx(0.3), 23),
+    ]
+    # a smaller error in a larger bin is raised to the smaller bin's: never trusted more
+    errors = np.concatenate([np.full((20, 2), 0.4), np.full((20, 2), 0.2)])
+    moves = np.concatenate([np.zeros(20), np.full(20, 1.0)])
+    rows = error_by_move(errors, moves, "cooling", quantile=0.5, min_rollouts=10)
+    assert [r["error_k"] for r in rows] == [pytest.approx(0.4), pytest.approx(0.4)]
+    # the empty bins beyond 1 K are pooled into it: its row covers every larger move
+    assert [r["move_max_k"] for r in rows] == [0.0, None]
+
+
+def test_calibration_measures_the_error_per_move_and_mode(synthetic_log: pd.DataFrame) -> None:
+    guard = calibrate_guard(
+        synthetic_log[list(LOG_COLUMNS)],
+        validation_ambients_c=(-5.0, 30.0),
+        simulator_params={"n_estimators": 30},
+    )
+    modes = {r["mode"] for r in guard.cabin_error_table}
+    assert modes == {"heating", "cooling"}
+    for mode in modes:
+        errs = [r["error_k"] for r in guard.cabin_error_table if r["mode"] == mode]
+        assert errs == sorted(errs)
+        assert all(0.0 < e < 2.0 for e in errs)
+    assert "move" in guard.how["cabin_error_by_move"]
+
+
+def test_error_table_round_trips_through_registry_metrics() -> None:
+    guard = _table_guard()
+    metrics = table_metrics(guard)
+    assert metrics["mpc_guard_cabin_error_heating_move_le_0.5"] == 0.2
+    assert metrics["mpc_guard_cabin_error_heating_move_any"] == 0.8
+    back = table_from_metrics({**metrics, "mpc_guard_dwell_steps": 2.0})
+    assert [(r["mode"], r["move_max_k"], r["error_k"]) for r in back] == [
+        (r["mode"], r["move_max_k"], r["error_k"]) for r in guard.cabin_error_table
+    ]

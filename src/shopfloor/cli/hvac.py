@@ -103,12 +103,14 @@ _GUARD_METRICS = ("mpc_guard_dwell_steps", "mpc_guard_cabin_error_k", "mpc_guard
 
 def _guard_from(metrics: dict[str, Any]) -> Any:
     """The MPC guard 'hvac learn' measured on the training logs, or ``None`` (stated)."""
-    from shopfloor.control.mpc_guard import MPCGuard
+    from shopfloor.control.mpc_guard import MPCGuard, table_from_metrics
 
     if not all(k in metrics for k in _GUARD_METRICS):
         return None
     dwell, cabin, saving = (metrics[k] for k in _GUARD_METRICS)
-    return MPCGuard(int(dwell), float(cabin), float(saving))
+    return MPCGuard(
+        int(dwell), float(cabin), float(saving), cabin_error_table=table_from_metrics(metrics)
+    )
 
 
 @app.command("learn")
@@ -152,7 +154,7 @@ def learn(
             log = logs_from_store(store, ids)
         with out.status("Learning the simulator"):
             sim = CabinSimulator().fit(log[list(LOG_COLUMNS)])
-        from shopfloor.control.mpc_guard import calibrate_guard
+        from shopfloor.control.mpc_guard import calibrate_guard, table_metrics
 
         guard_metrics: dict[str, float] = {}
         guard_info: dict[str, Any] | str
@@ -168,6 +170,7 @@ def learn(
                 )
             )
             guard_metrics["closed_loop_tau_s"] = float(guard.how["closed_loop_tau_s"])
+            guard_metrics |= table_metrics(guard)
         except InputError as err:  # stated fallback: the MPC then runs without the guard
             guard_info = f"not measured ({err}); the MPC runs without the anti-chatter guard"
             out.note(f"note: MPC guard {guard_info}")

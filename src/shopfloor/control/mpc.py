@@ -120,7 +120,10 @@ class SamplingMPC:
         if self.guard is None:
             choice, note = choose(cands, cabin, power, spec, self.margin_k)
         else:
-            choice, note = choose_guarded(cands, cabin, power, spec, self.margin_k, self.guard)
+            heating = obs["ambient_temp"] < spec.setpoint_c  # the cabin loses heat: heating
+            choice, note = choose_guarded(
+                cands, cabin, power, spec, self.margin_k, self.guard, heating=heating
+            )
             self._left = self.guard.dwell_steps - 1
         if note:
             self.notes.append(note)
@@ -158,23 +161,31 @@ def choose_guarded(
     spec: ComfortSpec,
     margin_k: float,
     guard: MPCGuard,
+    *,
+    heating: bool = True,
 ) -> tuple[float, str]:
     """:func:`choose` with the guard's rules. Rows: candidates, then the setpoint held now
     (second to last), then the stock setpoint (last).
 
     A candidate predicted to use less energy than holding the current setpoint (a relaxing
-    step) must keep its predicted cabin ``guard.cabin_error_k`` (or ``margin_k``, the larger)
-    inside the band. The stock setpoint is kept unless the chosen candidate's predicted saving
-    over the horizon, as a fraction of stock's predicted energy, exceeds
-    ``guard.saving_error_frac``.
+    step) must keep its whole predicted cabin inside the band edges themselves by the model's
+    cabin error for that move (``guard.cabin_error_for(candidate − held, heating)``, or
+    ``margin_k``, the larger): an absolute test, not a comparison with stock's predicted
+    excursion (a stock prediction just outside the band used to let a relaxing step through at
+    the edge). The stock setpoint is kept unless the chosen candidate's predicted saving over
+    the horizon, as a fraction of stock's predicted energy, exceeds ``guard.saving_error_frac``.
     """
     energy = power.sum(axis=1)
     stock_excess = spec.excess_k(cabin[-1]).sum() + 1e-9
     excess = ComfortSpec(spec.setpoint_c, spec.band_k - margin_k).excess_k(cabin).sum(axis=1)
-    strict_k = min(max(margin_k, guard.cabin_error_k), spec.band_k - 1e-6)
-    strict = ComfortSpec(spec.setpoint_c, spec.band_k - strict_k).excess_k(cabin).sum(axis=1)
     relaxing = energy < energy[-2]
-    feasible = (excess <= stock_excess) & (~relaxing | (strict <= stock_excess))
+    inside = np.ones(len(cands), dtype=bool)
+    for i in np.flatnonzero(relaxing):
+        err = guard.cabin_error_for(float(cands[i] - cands[-2]), heating)
+        strict_k = min(max(margin_k, err), spec.band_k - 1e-6)
+        lo, hi = spec.low + strict_k, spec.high - strict_k
+        inside[i] = bool(np.all((cabin[i] >= lo) & (cabin[i] <= hi)))
+    feasible = (excess <= stock_excess) & (~relaxing | inside)
     stock = float(cands[-1])
     if not feasible.any():
         if np.isnan(cabin).any():  # only NaN predictions get here; stated fallback

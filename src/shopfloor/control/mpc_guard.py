@@ -44,6 +44,13 @@ VALIDATION_AMBIENTS_C = (-5.0, 25.0)
 #: Quantile of the horizon cabin error used as the guard distance: the error the model stays
 #: within nine times in ten.
 CABIN_ERROR_QUANTILE = 0.9
+#: Upper edges (K) of the move-size bins of the cabin error: a move is the setpoint over the
+#: horizon minus the setpoint held before it. The MPC's candidates are 0.25 K apart, so its
+#: moves fall in ≤ 0.5 K, ≤ 1 K, ≤ 2 K and larger; 0 is holding the setpoint.
+MOVE_BINS_K = (0.0, 0.5, 1.0, 2.0, math.inf)
+#: Fewest validation rollouts a bin needs for its own quantile; a thinner bin is pooled with the
+#: next larger one (the largest with the next smaller).
+MIN_ROLLOUTS_PER_BIN = 10
 
 
 @dataclass
@@ -65,11 +72,31 @@ class MPCGuard:
     cabin_error_k: float = 0.0
     saving_error_frac: float = 0.0
     how: dict[str, Any] = field(default_factory=dict)
+    #: Cabin error (K) by move size and mode: rows ``{"mode": "heating"|"cooling",
+    #: "move_max_k": upper bin edge or None (unbounded), "error_k": quantile, "rollouts": n}``,
+    #: ascending edges per mode; empty: ``cabin_error_k`` for every move.
+    cabin_error_table: list[dict[str, Any]] = field(default_factory=list)
+
+    def cabin_error_for(self, move_k: float, heating: bool) -> float:
+        """The model's cabin error (K) for a setpoint move of ``move_k`` K in this mode: the
+        smallest bin holding |move|, the largest bin beyond the table, ``cabin_error_k`` when
+        the table has no row for the mode."""
+        rows = [
+            r for r in self.cabin_error_table if r["mode"] == ("heating" if heating else "cooling")
+        ]
+        if not rows:
+            return self.cabin_error_k
+        size = abs(move_k)
+        for r in rows:
+            if r["move_max_k"] is None or size <= float(r["move_max_k"]) + 1e-9:
+                return float(r["error_k"])
+        return float(rows[-1]["error_k"])
 
     def __post_init__(self) -> None:
         if self.dwell_steps < 1:
             raise InputError(f"dwell_steps must be >= 1, got {self.dwell_steps}")
-        if not (self.cabin_error_k >= 0.0 and self.saving_error_frac >= 0.0):
+        table_ok = all(float(r["error_k"]) >= 0.0 for r in self.cabin_error_table)
+        if not (self.cabin_error_k >= 0.0 and self.saving_error_frac >= 0.0 and table_ok):
             raise InputError(
                 f"guard errors must be >= 0, got cabin {self.cabin_error_k} K, "
                 f"saving {self.saving_error_frac}"
@@ -128,16 +155,18 @@ def closed_loop_tau_s(log: pd.DataFrame, step_s: int) -> float:
 
 def _horizon_errors(
     sim: CabinSimulator, drive: pd.DataFrame, horizon: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Open-loop rollouts of ``horizon`` intervals under the logged setpoints from every logged
     state of one drive once its cabin has first come within 1 K of the setpoint (where the MPC
-    decides; before that it commands the stock warm-up): cabin errors (K), predicted and logged
-    horizon energy (W summed over the horizon's intervals)."""
+    decides; before that it commands the stock warm-up): cabin errors (K, one row of
+    ``horizon`` per rollout), predicted and logged horizon energy (W summed over the horizon's
+    intervals), and each rollout's setpoint move (K: the largest |logged setpoint over the
+    horizon − setpoint held in the interval before|, the move the rollout tested)."""
     s = to_steps(drive[list(LOG_COLUMNS)].to_numpy(dtype=float), sim.step_s)
     n = len(s["power"])
     near = np.flatnonzero(np.abs(s["setpoint"] - s["cabin_now"]) <= 1.0)
     first = int(near[0]) if near.size else n
-    cab_err, e_pred, e_true = [], [], []
+    cab_err, e_pred, e_true, moves = [], [], [], []
     for k in range(first, n - horizon + 1):
         z_before = 0.0 if k == 0 else float(s["observer"][k - 1])
         sl = slice(k, k + horizon)
@@ -153,9 +182,62 @@ def _horizon_errors(
         cab_err.append(cabin[0] - s["cabin_next"][sl])
         e_pred.append(power[0].sum())
         e_true.append(s["power"][sl].sum())
+        before = float(s["setpoint"][k - 1]) if k > 0 else float(s["setpoint"][k])
+        moves.append(float(np.max(np.abs(s["setpoint"][sl] - before))))
     if not cab_err:
-        return np.empty(0), np.empty(0), np.empty(0)
-    return np.concatenate(cab_err), np.array(e_pred), np.array(e_true)
+        return np.empty((0, horizon)), np.empty(0), np.empty(0), np.empty(0)
+    return np.array(cab_err), np.array(e_pred), np.array(e_true), np.array(moves)
+
+
+def error_by_move(
+    errors: FloatArray,
+    moves: FloatArray,
+    mode: str,
+    quantile: float = CABIN_ERROR_QUANTILE,
+    bins_k: tuple[float, ...] = MOVE_BINS_K,
+    min_rollouts: int = MIN_ROLLOUTS_PER_BIN,
+) -> list[dict[str, Any]]:
+    """Quantile of |cabin error| per move-size bin, from rollouts (rows of ``errors``) whose
+    setpoint moved by ``moves`` K.
+
+    Bin ``i`` holds moves in (edge[i−1], edge[i]] (the first, moves ≤ edge[0]). A bin with fewer
+    than ``min_rollouts`` rollouts is pooled with the next larger one (the largest with the
+    next smaller); the errors are then made non-decreasing in move size (a larger move is never
+    trusted more than a smaller one, whatever the sample says).
+    """
+    err = np.abs(np.asarray(errors, dtype=float))
+    mv = np.asarray(moves, dtype=float)
+    if err.shape[0] != mv.size or mv.size == 0:
+        return []
+    lows = (-np.inf, *bins_k[:-1])
+    groups = [
+        np.flatnonzero((mv > lo + 1e-9) & (mv <= hi + 1e-9))
+        for lo, hi in zip(lows, bins_k, strict=True)
+    ]
+    edges = list(bins_k)
+    i = 0
+    while i < len(groups):
+        if groups[i].size >= min_rollouts or len(groups) == 1:
+            i += 1
+            continue
+        j = i + 1 if i + 1 < len(groups) else i - 1
+        groups[j] = np.concatenate([groups[j], groups[i]])
+        edges[j] = max(edges[j], edges[i])
+        del groups[i], edges[i]
+        i = 0
+    rows, running = [], 0.0
+    for g, hi in zip(groups, edges, strict=True):
+        q = float(np.quantile(err[g].ravel(), quantile)) if g.size else running
+        running = max(running, q)
+        rows.append(
+            {
+                "mode": mode,
+                "move_max_k": None if math.isinf(hi) else hi,
+                "error_k": round(running, 4),
+                "rollouts": int(g.size),
+            }
+        )
+    return rows
 
 
 def calibrate_guard(
@@ -195,11 +277,19 @@ def calibrate_guard(
     sim = CabinSimulator(step_s=step_s, **(simulator_params or {})).fit(train[list(LOG_COLUMNS)])
     tau = closed_loop_tau_s(train, step_s)
     errs, resid, total = [], 0.0, 0.0
+    by_mode: dict[str, tuple[list[FloatArray], list[FloatArray]]] = {
+        "heating": ([], []),
+        "cooling": ([], []),
+    }
     for d in _drives(val):
-        ce, ep, et = _horizon_errors(sim, d, horizon_steps)
+        ce, ep, et, mv = _horizon_errors(sim, d, horizon_steps)
         if ce.size == 0:
             continue
-        errs.append(ce)
+        errs.append(ce.ravel())
+        # heating where the logged ambient is below the logged setpoint (the cabin loses heat)
+        mode = "heating" if d["ambient_temp"].mean() < d["setpoint"].mean() else "cooling"
+        by_mode[mode][0].append(ce)
+        by_mode[mode][1].append(mv)
         if et.sum() > 0:
             scale = ep.sum() / et.sum()
             resid += float(np.abs(ep - scale * et).sum())
@@ -209,6 +299,12 @@ def calibrate_guard(
     cab = float(np.quantile(np.abs(np.concatenate(errs)), CABIN_ERROR_QUANTILE))
     sav = resid / total if total > 0 else 0.0
     dwell = max(1, min(horizon_steps, math.ceil(tau / step_s)))
+    table = [
+        row
+        for mode, (e, m) in by_mode.items()
+        if e
+        for row in error_by_move(np.concatenate(e), np.concatenate(m), mode)
+    ]
     how = {
         "split": f"drives at logged ambients {list(validation_ambients_c)} °C left out; "
         f"simulator fitted on the other {len(_drives(train))} drives, checked on "
@@ -217,11 +313,19 @@ def calibrate_guard(
         "dwell": f"ceil(tau / {step_s} s) capped at the {horizon_steps}-interval horizon",
         "cabin_error": f"{CABIN_ERROR_QUANTILE:.0%} quantile of |cabin error| over "
         f"{horizon_steps}-interval open-loop rollouts from every validation state past warm-up",
+        "cabin_error_by_move": f"{CABIN_ERROR_QUANTILE:.0%} quantile of |cabin error| per "
+        f"move-size bin (upper edges {list(MOVE_BINS_K[:-1])} K, then larger) and mode "
+        "(heating: the validation drive's mean ambient below its mean setpoint), over the same "
+        "rollouts; a rollout's move is the largest |logged setpoint over its horizon − the "
+        "setpoint held before it| (the logged excitation steps are the only moves with a "
+        f"measured outcome); bins with < {MIN_ROLLOUTS_PER_BIN} rollouts pooled with the next "
+        "larger; made non-decreasing in move size. The MPC uses the row of the move it "
+        "proposes; cabin_error_k (all moves pooled) only where a mode has no row",
         "saving_error": "sum |horizon-energy error| / logged energy over the same rollouts, "
         "each drive's predicted/logged energy ratio removed (a bias common to every candidate "
         "cancels in a saving)",
     }
-    return MPCGuard(dwell, cab, sav, how)
+    return MPCGuard(dwell, cab, sav, how, table)
 
 
 def run_starts_ids(log: pd.DataFrame) -> FloatArray:
@@ -231,3 +335,31 @@ def run_starts_ids(log: pd.DataFrame) -> FloatArray:
     ids[starts[1:]] = 1
     out: FloatArray = np.cumsum(ids)
     return out
+
+
+#: Prefix of the registry metrics that carry :attr:`MPCGuard.cabin_error_table` (the model
+#: registry stores flat name → number metrics).
+TABLE_METRIC_PREFIX = "mpc_guard_cabin_error_"
+
+
+def table_metrics(guard: MPCGuard) -> dict[str, float]:
+    """The guard's error table as flat registry metrics, e.g.
+    ``mpc_guard_cabin_error_heating_move_le_0.5`` or ``..._cooling_move_any``."""
+    out = {}
+    for r in guard.cabin_error_table:
+        edge = "any" if r["move_max_k"] is None else f"le_{float(r['move_max_k']):g}"
+        out[f"{TABLE_METRIC_PREFIX}{r['mode']}_move_{edge}"] = float(r["error_k"])
+    return out
+
+
+def table_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inverse of :func:`table_metrics` (ascending edges per mode; rollout counts not kept)."""
+    rows = []
+    for name, value in metrics.items():
+        if not name.startswith(TABLE_METRIC_PREFIX) or "_move_" not in name:
+            continue
+        mode, edge = name[len(TABLE_METRIC_PREFIX) :].split("_move_", 1)
+        top = None if edge == "any" else float(edge.removeprefix("le_"))
+        rows.append({"mode": mode, "move_max_k": top, "error_k": float(value), "rollouts": 0})
+    rows.sort(key=lambda r: (r["mode"], math.inf if r["move_max_k"] is None else r["move_max_k"]))
+    return rows
