@@ -294,3 +294,24 @@ def test_class_balanced_calibration_error_weighs_every_class_the_same() -> None:
     w = class_balanced_weights(truth)
     assert w.sum() == pytest.approx(10.0)
     assert expected_calibration_error(conf, ok, weights=w) == pytest.approx(0.5 * 0.5 + 0.5 * 0.1)
+
+
+def test_the_shipped_model_reports_healthy_answers_under_equal_class_priors() -> None:
+    from shopfloor.assessment.default_model import load_default_diagnoser
+
+    model = load_default_diagnoser()
+    assert model.class_prior == "uniform"
+    counts = model.side_counts_
+    assert model.side_confidence_ == pytest.approx(side_confidence(counts, "uniform"))
+    # CWRU trains on 2 healthy bearings against 34 faulty ones: under the corpus's mix, a
+    # healthy answer would read as mostly wrong; under equal priors it does not
+    for side in ("healthy-default", "model-normal"):
+        assert model.side_confidence_[side] > side_confidence(counts, "training")[side] + 0.1
+    row = _quiet_row()
+    model_normal = model.side_confidence_["model-normal"]
+    healthy_default = model.side_confidence_["healthy-default"]
+    proba = model.predict_proba(row)[0]
+    assert model.predict(row)[0] == "normal"
+    assert proba.max() == pytest.approx(
+        max(model_normal if model.sides(row) == ["model-normal"] else healthy_default, 0.25)
+    )
