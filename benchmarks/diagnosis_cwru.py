@@ -52,11 +52,12 @@ from diagnosis_windows import CLASSES_4, Corpus, cut_windows, load_corpus  # noq
 
 from shopfloor import __version__  # noqa: E402
 from shopfloor.assessment.boosted_diagnoser import BoostedDiagnoser  # noqa: E402
-from shopfloor.assessment.fused_diagnoser import (  # noqa: E402
-    FusedDiagnoser,
+from shopfloor.assessment.calibration import (  # noqa: E402
+    class_balanced_weights,
     expected_calibration_error,
     reliability_table,
 )
+from shopfloor.assessment.fused_diagnoser import FusedDiagnoser, side_confidence  # noqa: E402
 from shopfloor.assessment.physics_diagnoser import PhysicsRuleDiagnoser  # noqa: E402
 from shopfloor.assessment.recording_diagnosis import diagnose_signal  # noqa: E402
 from shopfloor.core.settings import Settings, get_settings  # noqa: E402
@@ -356,6 +357,10 @@ def evaluate_decisions(
     ``rules``. Keeps each test decision's confidence and correctness for calibration."""
     y = meta["label"].to_numpy().astype(str)
     out = []
+    truths: list[np.ndarray] = []
+    # the same fold models' confidence under the corpus-mix prior (the calibration before the
+    # label-shift correction), to show what the correction does in the same run
+    conf_training: list[np.ndarray] = []
     for fold in folds:
         t0 = time.perf_counter()
         if method in ("fused", "fused-impulsive"):
@@ -368,6 +373,13 @@ def evaluate_decisions(
         report = classification_report(y[fold.test], pred, CLASSES_4)
         # the confidence a user is shown: an `unknown` answer has none (Diagnoser.diagnose)
         conf = np.where(pred == "unknown", 0.0, proba.max(axis=1))
+        truths.append(y[fold.test])
+        if method != "rules" and model.side_counts_:
+            uniform = model.side_confidence_
+            model.side_confidence_ = side_confidence(model.side_counts_, "training")
+            before = np.asarray(model.predict_proba(feats.iloc[fold.test])).max(axis=1)
+            model.side_confidence_ = uniform
+            conf_training.append(np.where(pred == "unknown", 0.0, before))
         report.update(
             fold=fold.name,
             window_length=int(meta.attrs.get("length", 0)),
@@ -390,6 +402,7 @@ def evaluate_decisions(
             report["resolve"] = model.resolve_
             report["oof_disagreements"] = model.disagreements_
             report["oof_reliability_by_side"] = model.reliability_
+            report["oof_side_confidence"] = model.side_confidence_
         out.append(report)
         log(f"{name} {fold.name}: {report['accuracy']:.3f} ({report['seconds']:.0f} s)")
     summary = summarise(out)
@@ -401,6 +414,16 @@ def evaluate_decisions(
     ok = np.concatenate([f["correct"] for f in out])
     summary["ece"] = expected_calibration_error(conf, ok)
     summary["reliability"] = reliability_table(conf, ok)
+    # class-balanced: every true class carries the same weight (the test set's mix removed)
+    balanced = class_balanced_weights(np.concatenate(truths))
+    summary["ece_class_balanced"] = expected_calibration_error(conf, ok, weights=balanced)
+    summary["reliability_class_balanced"] = reliability_table(conf, ok, weights=balanced)
+    if len(conf_training) == len(out):
+        before = np.concatenate(conf_training)
+        summary["ece_corpus_prior"] = expected_calibration_error(before, ok)
+        summary["ece_class_balanced_corpus_prior"] = expected_calibration_error(
+            before, ok, weights=balanced
+        )
     return summary
 
 
@@ -598,7 +621,8 @@ def build_doc(
 
     def acc(p: str, m: str, key: str = "mean_accuracy") -> float | None:
         entry = prot.get(p, {}).get(m)
-        return None if entry is None else float(entry[key])
+        value = None if entry is None else entry.get(key)
+        return None if value is None else float(value)
 
     peers_p3 = {
         m: v["mean_accuracy"] for m, v in prot.get("P3", {}).items() if m.endswith("_1s_vote")
@@ -644,6 +668,31 @@ def build_doc(
         "headline_definitions": HEADLINE_DEFINITIONS,
         "variants": VARIANTS,
         "p4_ece": acc("P4", "shopfloor_fused_1s", "ece"),
+        # not headline: class-balanced ECE (every true class weighs the same), and both ECEs
+        # with the same fold models' confidence under the corpus-mix prior (before the
+        # label-shift correction of the side confidences)
+        "calibration_by_prior": {
+            p: {
+                k: acc(p, "shopfloor_fused_1s", k)
+                for k in (
+                    "ece",
+                    "ece_class_balanced",
+                    "ece_corpus_prior",
+                    "ece_class_balanced_corpus_prior",
+                )
+            }
+            for p in ("P2", "P3", "P4")
+        },
+        "calibration_by_prior_definitions": {
+            "ece": "test set's own class mix, confidence under the uniform class prior "
+            "(the default)",
+            "ece_class_balanced": "every true class of the test set weighs the same, "
+            "confidence under the uniform class prior (the default)",
+            "ece_corpus_prior": "test set's own mix, confidence under the training corpus's "
+            "class mix (class_prior='training', the calibration before this change)",
+            "ece_class_balanced_corpus_prior": "class-balanced, confidence under the "
+            "training corpus's mix",
+        },
         "options_added_after_seeing_a_test_fold": OPTIONS_AFTER_TEST,
         "tsfresh_windows_per_s": tsfresh_per_s,
         "shopfloor_windows_per_s_by_feature_set": throughput,
@@ -791,7 +840,18 @@ def markdown(doc: dict[str, Any]) -> str:
             if "model_only_mean_accuracy" in r
             else ""
         )
-        lines.append(f"**{p}, {m}**: ECE {r['ece']:.3f}{alone}")
+        balanced = (
+            f" on the test set's class mix, {r['ece_class_balanced']:.3f} class-balanced"
+            if "ece_class_balanced" in r
+            else ""
+        )
+        before = (
+            f" (with the corpus-mix prior, before the label-shift correction: "
+            f"{r['ece_corpus_prior']:.3f} / {r['ece_class_balanced_corpus_prior']:.3f})"
+            if "ece_corpus_prior" in r
+            else ""
+        )
+        lines.append(f"**{p}, {m}**: ECE {r['ece']:.3f}{balanced}{before}{alone}")
         lines.append("")
         lines.append("| confidence bin | n | mean confidence | accuracy |")
         lines.append("|---|---|---|---|")

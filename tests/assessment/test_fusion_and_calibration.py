@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from shopfloor.assessment.calibration import class_balanced_weights, expected_calibration_error
 from shopfloor.assessment.diagnosis import FaultClass
-from shopfloor.assessment.fused_diagnoser import SIDES, FusedDiagnoser
+from shopfloor.assessment.fused_diagnoser import (
+    SIDES,
+    FusedDiagnoser,
+    count_sides,
+    side_confidence,
+)
 from shopfloor.assessment.physics_diagnoser import SIDEBAND_DB, PhysicsRuleDiagnoser
 from shopfloor.assessment.recording_diagnosis import diagnose_signal, resample_to
 from shopfloor.manipulation.bearing_features import feature_names
@@ -143,12 +149,16 @@ def test_validated_resolution_and_side_reliability_come_from_out_of_group_rows()
     assert model.resolve_ == ("model" if d["model"] > d["physics"] else "physics")
     assert set(model.reliability_) == set(SIDES)
     assert sum(n for _, n in model.reliability_.values()) == len(y)
-    # the confidence reported is the side's out-of-group accuracy (Beta(1, 1) mean)
+    # per side and class, the same counts
+    for side, (right, n) in model.reliability_.items():
+        by_class = model.side_counts_[side].values()
+        assert (sum(r for r, _ in by_class), sum(m for _, m in by_class)) == (right, n)
+    # the confidence reported is the side's out-of-group accuracy under equal class priors
+    assert model.side_confidence_ == side_confidence(model.side_counts_, "uniform")
     proba = model.predict_proba(x)
     sides = model.sides(x)
     for p, side in zip(proba, sides, strict=True):
-        right, n = model.reliability_[side]
-        assert p.max() == pytest.approx(max((right + 1) / (n + 2), 0.25), abs=1e-9)
+        assert p.max() == pytest.approx(max(model.side_confidence_[side], 0.25), abs=1e-9)
         assert p.sum() == pytest.approx(1.0)
     # calibration never changes the decision
     raw, _ = model._fuse(model._frame(x), model.model_proba(x))
@@ -207,3 +217,101 @@ def test_normal_from_the_rules_is_not_certain_either() -> None:
     assert proba[classes.index("normal")] == pytest.approx(4 / 6)
     assert proba[classes.index("outer_race")] == pytest.approx(2 / 6)
     assert proba.sum() == pytest.approx(1.0)
+
+
+# --- the class prior of the reported confidence (label shift) ------------------------------------
+
+
+def _skewed_corpus(faulty_per_healthy: int) -> tuple[list[str], list[str], list[bool]]:
+    """Out-of-group decisions: 20 healthy rows, 15 answered normal on ``model-normal`` (right)
+    and 5 called faults on ``agree`` (wrong); ``faulty_per_healthy`` times as many faulty rows,
+    1 in 10 answered normal on ``model-normal`` (wrong), the rest right on ``agree``."""
+    n_fault = 20 * faulty_per_healthy
+    wrong = n_fault // 10
+    sides = ["model-normal"] * 15 + ["agree"] * 5 + ["model-normal"] * wrong
+    sides += ["agree"] * (n_fault - wrong)
+    truth = ["normal"] * 20 + ["outer_race"] * n_fault
+    right = [True] * 15 + [False] * 5 + [False] * wrong + [True] * (n_fault - wrong)
+    return sides, truth, right
+
+
+def test_a_skewed_corpus_gives_the_balanced_posterior() -> None:
+    # known answer: S = 7 sides, Dirichlet(1/2) per (side, right|wrong) cell within each class;
+    # normal: 15 of 20 on model-normal, all right; outer race: 40 of 400, all wrong
+    sides, truth, right = _skewed_corpus(20)
+    counts = count_sides(sides, truth, right)
+    assert counts["model-normal"] == {"normal": [15, 15], "outer_race": [0, 40]}
+    s = len(SIDES)
+    num = (15.5 / (20 + s) + 0.5 / (400 + s)) / 2
+    den = (16 / (20 + s) + 41 / (400 + s)) / 2
+    assert side_confidence(counts)["model-normal"] == pytest.approx(num / den)
+    # 0.83: near the unsmoothed balanced 0.75 / (0.75 + 0.10) = 0.88; plainly counted 15/55
+    assert num / den == pytest.approx(0.8298, abs=1e-4)
+    # the corpus-mix prior (the calibration before) reads it near the plain count, 15/55
+    mix = (15.5 * 20 / 420 / (20 + s) + 0.5 * 400 / 420 / (400 + s)) / (
+        16 * 20 / 420 / (20 + s) + 41 * 400 / 420 / (400 + s)
+    )
+    assert side_confidence(counts, "training")["model-normal"] == pytest.approx(mix)
+    assert mix == pytest.approx(0.23, abs=0.01)
+
+
+def test_a_healthy_answer_no_longer_tracks_the_corpus_mix() -> None:
+    # the same per-class behaviour, with 2, 20 and 200 faulty rows per healthy one
+    uniform, training = [], []
+    for k in (2, 20, 200):
+        counts = count_sides(*_skewed_corpus(k))
+        uniform.append(side_confidence(counts, "uniform")["model-normal"])
+        training.append(side_confidence(counts, "training")["model-normal"])
+    assert max(uniform) - min(uniform) < 0.02  # only the smoothing of the few rows moves it
+    assert uniform[0] == pytest.approx(0.84, abs=0.01)
+    assert training[0] > 0.7  # the old answer follows the mix
+    assert training[2] < 0.05
+
+
+def test_the_class_prior_changes_the_confidence_never_the_decision() -> None:
+    x, y = physics_feature_rows(seed=4, per_class=8)
+    groups = np.tile(np.repeat(["a", "b"], 4), 3)
+    keep = (y != "normal") | (np.arange(len(y)) % 4 == 0)  # skew: few healthy rows
+    x, y, groups = x[keep], y[keep], groups[keep]
+    uniform = FusedDiagnoser(n_estimators=20, min_child_samples=2).fit(x, y, groups=groups)
+    mixed = FusedDiagnoser(n_estimators=20, min_child_samples=2, class_prior="training")
+    mixed.fit(x, y, groups=groups)
+    assert uniform.reliability_ == mixed.reliability_  # the same decisions were counted
+    assert uniform.side_confidence_ == side_confidence(uniform.side_counts_, "uniform")
+    assert mixed.side_confidence_ == side_confidence(mixed.side_counts_, "training")
+    assert uniform.side_confidence_ != mixed.side_confidence_
+    assert (uniform.predict(x) == mixed.predict(x)).all()
+    with pytest.raises(ValueError, match="class_prior"):
+        FusedDiagnoser(class_prior="plant").fit(x, y)
+
+
+def test_class_balanced_calibration_error_weighs_every_class_the_same() -> None:
+    # 1 healthy row right at 0.5, 9 faulty rows right at 0.9 (bins: 0.5 -> gap 0.5, 0.9 -> 0.1)
+    conf = [0.5] + [0.9] * 9
+    ok = [True] * 10
+    truth = ["normal"] + ["inner_race"] * 9
+    assert expected_calibration_error(conf, ok) == pytest.approx(0.1 * 0.5 + 0.9 * 0.1)
+    w = class_balanced_weights(truth)
+    assert w.sum() == pytest.approx(10.0)
+    assert expected_calibration_error(conf, ok, weights=w) == pytest.approx(0.5 * 0.5 + 0.5 * 0.1)
+
+
+def test_the_shipped_model_reports_healthy_answers_under_equal_class_priors() -> None:
+    from shopfloor.assessment.default_model import load_default_diagnoser
+
+    model = load_default_diagnoser()
+    assert model.class_prior == "uniform"
+    counts = model.side_counts_
+    assert model.side_confidence_ == pytest.approx(side_confidence(counts, "uniform"))
+    # CWRU trains on 2 healthy bearings against 34 faulty ones: under the corpus's mix, a
+    # healthy answer would read as mostly wrong; under equal priors it does not
+    for side in ("healthy-default", "model-normal"):
+        assert model.side_confidence_[side] > side_confidence(counts, "training")[side] + 0.1
+    row = _quiet_row()
+    model_normal = model.side_confidence_["model-normal"]
+    healthy_default = model.side_confidence_["healthy-default"]
+    proba = model.predict_proba(row)[0]
+    assert model.predict(row)[0] == "normal"
+    assert proba.max() == pytest.approx(
+        max(model_normal if model.sides(row) == ["model-normal"] else healthy_default, 0.25)
+    )

@@ -67,6 +67,13 @@ def from_record(
     model.resolve_ = str(record.get("resolve", "physics"))
     model.disagreements_ = dict(record.get("disagreements", {"n": 0, "physics": 0, "model": 0}))
     model.reliability_ = {str(k): list(v) for k, v in record.get("reliability", {}).items()}
+    model.side_counts_ = {
+        str(s): {str(c): [int(v) for v in rn] for c, rn in by_class.items()}
+        for s, by_class in record.get("side_counts", {}).items()
+    }
+    model.side_confidence_ = {
+        str(k): float(v) for k, v in record.get("side_confidence", {}).items()
+    }
     model.sample_rate_hz_ = float(record.get("sample_rate_hz", 12_000.0))
     model.n_features_in_ = len(record["feature_names"])
     model.feature_names_in_ = list(record["feature_names"])

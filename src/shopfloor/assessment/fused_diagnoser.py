@@ -42,6 +42,18 @@ measured: the share of out-of-group decisions taken on the same side (``agree``,
 evidence, Zadrozny and Elkan 2001). The decided class stays on top; the rest is spread evenly.
 A side never seen out-of-group gets 1/2.
 
+That accuracy depends on how often each true class occurs (a side's accuracy is
+P(true = decided | side), which Bayes ties to the class prior). The training corpus's mix is
+not the plant's: CWRU has 2 healthy bearings against 34 faulty ones, a plant the opposite, and
+its fault rate is unknown to us. So the rows are weighted to a stated prior before the side
+accuracies are counted (``class_prior="uniform"``, default: every true class carries equal
+total weight, the neutral prior; the label-shift correction of Saerens, Latinne and
+Decaestecker 2002: P(right | side) from the per-class rates P(side, right | true c), each
+estimated on its own class's rows, :func:`side_confidence`). ``class_prior="training"`` keeps
+the corpus's own mix. The physics rules'
+confidence (:class:`~shopfloor.assessment.physics_diagnoser.PhysicsRuleDiagnoser`) is fixed
+from signal statistics, not counted on a corpus, so it has no such prior to correct.
+
 The model is kept as LightGBM's text format, so it can ship inside the package
 (:mod:`shopfloor.assessment.default_model`) and be read without unpickling.
 """
@@ -55,6 +67,11 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.stats import chi2
 
+from shopfloor.assessment.calibration import (
+    class_balanced_weights,
+    expected_calibration_error,
+    reliability_table,
+)
 from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.diagnosis import CLASS_OF_SIGNATURE, SIGNATURE_OF, FaultClass
 from shopfloor.assessment.evidence import as_feature_frame, band_names, describe_row, strongest
@@ -66,7 +83,16 @@ from shopfloor.assessment.physics_diagnoser import (
 from shopfloor.core.base import FloatArray, Interval, Options
 from shopfloor.core.errors import InputError
 
-__all__ = ["SIDES", "FusedDiagnoser", "expected_calibration_error", "reliability_table"]
+__all__ = [
+    "CLASS_PRIORS",
+    "SIDES",
+    "FusedDiagnoser",
+    "class_balanced_weights",
+    "count_sides",
+    "expected_calibration_error",
+    "reliability_table",
+    "side_confidence",
+]
 
 SIDES = (
     "agree",
@@ -78,6 +104,8 @@ SIDES = (
     "model-normal",
 )
 RESOLVE = ("validated", "physics", "model")
+#: Priors over the true classes that side accuracies can be measured under (``class_prior``).
+CLASS_PRIORS = ("uniform", "training")
 #: Temperatures tried when calibrating (log grid from 1 = the model as trained). Calibration may
 #: make the model less sure, never surer than trained: out-of-group predictions over a handful
 #: of bearings are too few to justify sharpening, and a new rig is harder than the old ones.
@@ -114,6 +142,12 @@ class FusedDiagnoser(Diagnoser):
         so splits learned on one rig mean nothing on another.
     impulse_kurtosis: pre-whitened kurtosis above which impulsiveness alone lets the model call
         a fault that has no line of its own (0, the default, turns this off).
+    class_prior: the prior over true classes under which each side's out-of-group accuracy
+        (the reported confidence) is measured. ``"uniform"`` (default): every true class
+        carries equal total weight, whatever the training corpus's mix; the neutral choice
+        when the plant's fault rate is unknown (a label-shift correction, Saerens, Latinne
+        and Decaestecker 2002). ``"training"``: the corpus's own mix (CWRU: almost every
+        bearing faulty, so ``normal`` answers would be reported as mostly wrong).
     min_confidence: below this top-class probability the answer is ``unknown`` (0 disables).
     random_state: seed (training is single-threaded and deterministic for a seed).
 
@@ -123,6 +157,9 @@ class FusedDiagnoser(Diagnoser):
     groups), reliability_ (per side, ``[right, n]`` of the out-of-group decisions; empty
     without calibration), resolve_ (``"physics"`` or ``"model"``), disagreements_ (out-of-group
     disagreements seen and how often each side was right: ``{"n", "physics", "model"}``).
+    side_counts_ (the same per side and true class, :func:`count_sides`), side_confidence_
+    (per side, the reported confidence: P(right | side) under ``class_prior``,
+    :func:`side_confidence`; empty without calibration).
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -133,6 +170,7 @@ class FusedDiagnoser(Diagnoser):
         "colsample_bytree": [Interval(float, 0.0, 1.0, closed="right")],
         "calibrate": [bool],
         "resolve": [Options(str, RESOLVE)],
+        "class_prior": [Options(str, CLASS_PRIORS)],
         "impulse_kurtosis": [Interval(float, 0.0, None, closed="left")],
         "use_level": [bool],
         "min_confidence": [Interval(float, 0.0, 1.0, closed="both")],
@@ -160,6 +198,7 @@ class FusedDiagnoser(Diagnoser):
         resolve: str = "validated",
         impulse_kurtosis: float = 0.0,
         use_level: bool = False,
+        class_prior: str = "uniform",
         min_confidence: float = 0.0,
         random_state: int = 0,
     ) -> None:
@@ -172,6 +211,7 @@ class FusedDiagnoser(Diagnoser):
         self.resolve = resolve
         self.impulse_kurtosis = impulse_kurtosis
         self.use_level = use_level
+        self.class_prior = class_prior
         self.min_confidence = min_confidence
         self.random_state = random_state
 
@@ -226,6 +266,8 @@ class FusedDiagnoser(Diagnoser):
         self.resolve_ = "model" if self.resolve == "model" else "physics"
         self.disagreements_: dict[str, int] = {"n": 0, "physics": 0, "model": 0}
         self.reliability_: dict[str, list[int]] = {}
+        self.side_counts_: dict[str, dict[str, list[int]]] = {}
+        self.side_confidence_: dict[str, float] = {}
         groups = self._groups
         if groups is None or np.unique(groups).size < 2:
             return
@@ -273,6 +315,8 @@ class FusedDiagnoser(Diagnoser):
         self.reliability_ = {
             s: [int(right[side_of == s].sum()), int((side_of == s).sum())] for s in SIDES
         }
+        self.side_counts_ = count_sides(side_of, truth, right)
+        self.side_confidence_ = side_confidence(self.side_counts_, self.class_prior)
 
     # --- prediction ---------------------------------------------------------------------------
 
@@ -364,15 +408,20 @@ class FusedDiagnoser(Diagnoser):
 
     def _calibrated(self, fused: FloatArray, sides: list[str]) -> FloatArray:
         """Confidence = out-of-group accuracy of the row's side (see the module docstring)."""
+        confidence = getattr(self, "side_confidence_", {})
         table = getattr(self, "reliability_", {})
-        if not table:
+        if not confidence and not table:
             return fused
         k = fused.shape[1]
         top = np.argmax(fused, axis=1)
-        right = np.array([table.get(s, [0, 0])[0] for s in sides], dtype=np.float64)
-        seen = np.array([table.get(s, [0, 0])[1] for s in sides], dtype=np.float64)
+        if confidence:  # under the stated class prior (side_confidence)
+            measured = np.array([confidence.get(s, 0.5) for s in sides], dtype=np.float64)
+        else:  # a record without it: plain counts, Beta(1, 1) mean (the corpus's mix)
+            right = np.array([table.get(s, [0, 0])[0] for s in sides], dtype=np.float64)
+            seen = np.array([table.get(s, [0, 0])[1] for s in sides], dtype=np.float64)
+            measured = (right + 1.0) / (seen + 2.0)
         # the decided class must stay the most probable: at least just above 1/k
-        sure = np.maximum((right + 1.0) / (seen + 2.0), np.nextafter(1.0 / k, 1.0))
+        sure = np.maximum(measured, np.nextafter(1.0 / k, 1.0))
         out = np.repeat(((1.0 - sure) / (k - 1))[:, None], k, axis=1)
         out[np.arange(fused.shape[0]), top] = sure
         return out
@@ -419,47 +468,80 @@ class FusedDiagnoser(Diagnoser):
         return why, severity
 
 
+def count_sides(
+    sides: npt.ArrayLike, truth: npt.ArrayLike, right: npt.ArrayLike
+) -> dict[str, dict[str, list[int]]]:
+    """Out-of-group decisions per side and true class: ``{side: {class: [right, n]}}``."""
+    side_of = np.asarray(sides).astype(str)
+    true = np.asarray(truth).astype(str)
+    ok = np.asarray(right, dtype=bool)
+    if not side_of.shape == true.shape == ok.shape:
+        raise InputError(
+            f"sides, truth and right differ in length: {side_of.size}, {true.size}, {ok.size}"
+        )
+    unknown = sorted(set(side_of.tolist()) - set(SIDES))
+    if unknown:
+        raise InputError(f"unknown sides {unknown}; expected some of {SIDES}")
+    labels = sorted(set(true.tolist()))
+    return {
+        s: {
+            c: [
+                int(np.sum((side_of == s) & (true == c) & ok)),
+                int(np.sum((side_of == s) & (true == c))),
+            ]
+            for c in labels
+        }
+        for s in SIDES
+    }
+
+
+def side_confidence(
+    counts: dict[str, dict[str, list[int]]], class_prior: str = "uniform"
+) -> dict[str, float]:
+    """P(the decided class is the true one | side) from :func:`count_sides`, under a prior.
+
+    Bayes with the class prior made explicit (label shift, Saerens, Latinne and Decaestecker
+    2002): ``sum_c pi_c P(side, right | c) / sum_c pi_c P(side | c)``. Each true class's rows
+    are a multinomial over the cells (side, right or wrong); its rates are posterior means
+    under a symmetric Dirichlet(1/2) prior, ``P(side, right | c) = (r + 1/2) / (N_c + S)`` and
+    ``P(side | c) = (n + 1) / (N_c + S)`` (``S`` sides), so a class seen on few rows (CWRU's
+    healthy bearings) is not read as certain either way. ``class_prior="uniform"``: every
+    class present weighs the same (the plant's fault rate is unknown to us);
+    ``"training"``: ``pi_c = N_c / N``, the corpus's own mix.
+
+    A corpus of 10 healthy rows, all answered normal on side ``healthy-default`` (right),
+    and 90 faulty ones, half of them answered normal there too (wrong):
+
+    >>> counts = count_sides(["healthy-default"] * 55 + ["agree"] * 45,
+    ...                      ["normal"] * 10 + ["outer_race"] * 90,
+    ...                      [True] * 10 + [False] * 45 + [True] * 45)
+    >>> round(side_confidence(counts)["healthy-default"], 3)  # counted plainly: 10/55 = 0.18
+    0.555
+    >>> round(side_confidence(counts, "training")["healthy-default"], 3)
+    0.135
+    """
+    if class_prior not in CLASS_PRIORS:
+        raise InputError(f"class_prior must be one of {CLASS_PRIORS}, got {class_prior!r}")
+    labels = sorted({c for by_class in counts.values() for c in by_class})
+    total = {c: sum(counts[s].get(c, [0, 0])[1] for s in counts) for c in labels}
+    labels = [c for c in labels if total[c] > 0]
+    if not labels:
+        return {}
+    n_all = sum(total[c] for c in labels)
+    prior = {c: 1.0 / len(labels) if class_prior == "uniform" else total[c] / n_all for c in labels}
+    n_sides = len(SIDES)
+    out: dict[str, float] = {}
+    for s in SIDES:
+        num = den = 0.0
+        for c in labels:
+            right, n = counts.get(s, {}).get(c, [0, 0])
+            num += prior[c] * (right + 0.5) / (total[c] + n_sides)
+            den += prior[c] * (n + 1.0) / (total[c] + n_sides)
+        out[s] = float(num / den)
+    return out
+
+
 def _overruled_text(frame: pd.DataFrame) -> str:
     sig, _, detected = PhysicsRuleDiagnoser()._scores(frame)
     j = int(np.argmax(np.where(detected[0], sig[0], -np.inf)))
     return describe_row(frame, 0, RACE_SIGNATURES[j])
-
-
-def reliability_table(
-    confidence: npt.ArrayLike, correct: npt.ArrayLike, n_bins: int = 10
-) -> list[dict[str, float]]:
-    """Reliability table: per confidence bin, count, mean confidence and accuracy.
-
-    Bins are equal-width on [0, 1]; empty bins are left out.
-    """
-    conf = np.asarray(confidence, dtype=np.float64)
-    ok = np.asarray(correct, dtype=bool)
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1]), 0, n_bins - 1)
-    rows = []
-    for b in range(n_bins):
-        m = which == b
-        if m.any():
-            rows.append(
-                {
-                    "low": float(edges[b]),
-                    "high": float(edges[b + 1]),
-                    "n": int(m.sum()),
-                    "confidence": float(conf[m].mean()),
-                    "accuracy": float(ok[m].mean()),
-                }
-            )
-    return rows
-
-
-def expected_calibration_error(
-    confidence: npt.ArrayLike, correct: npt.ArrayLike, n_bins: int = 10
-) -> float:
-    """ECE: the count-weighted mean gap between confidence and accuracy over the bins.
-
-    >>> round(expected_calibration_error([0.9, 0.9, 0.6, 0.6], [1, 1, 1, 0]), 3)
-    0.1
-    """
-    rows = reliability_table(confidence, correct, n_bins)
-    total = sum(r["n"] for r in rows)
-    return float(sum(r["n"] * abs(r["confidence"] - r["accuracy"]) for r in rows) / max(total, 1))
