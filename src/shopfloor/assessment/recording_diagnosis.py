@@ -352,7 +352,8 @@ def _aggregate(
     support = len(agreeing) / n
     pick = agreeing or list(range(n))
     side = Counter(sides[i] for i in pick).most_common(1)[0][0]
-    representative = per_window[pick[0]]
+    # the reason shown must come from a window decided the way the verdict says ("decided by")
+    representative = per_window[next(i for i in pick if sides[i] == side)]
     confidence = mean.get(label, support)
     if label == normal and not agreeing:
         reason = "no fault is consistent across windows: " + "; ".join(notes[:1])
