@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from shopfloor.assessment.diagnosis import SIGNATURE_NAMES, SignatureEvidence
 
-__all__ = ["GROWTH_DB", "LineChange", "compare_to_baseline"]
+__all__ = ["GROWTH_DB", "LineChange", "compare_to_baseline", "line_heights"]
 
 GROWTH_DB = 6.0
 
@@ -44,15 +44,27 @@ class LineChange:
         )
 
 
-def compare_to_baseline(
-    now: list[SignatureEvidence], baseline: list[SignatureEvidence]
-) -> list[LineChange]:
-    """Defect lines that grew since the baseline, largest growth first."""
-    before = {
-        (e.signature, e.band, p.name.split(" ")[0]): p.over_floor_db
-        for e in baseline
+def line_heights(evidence: list[SignatureEvidence]) -> dict[str, float]:
+    """Height over the local floor (dB) of every harmonic, keyed ``signature|band|harmonic``.
+
+    This is all a stored baseline keeps of its spectra: enough to tell later which lines grew.
+    """
+    return {
+        f"{e.signature}|{e.band}|{p.name.split(' ')[0]}": float(p.over_floor_db)
+        for e in evidence
         for p in e.harmonics
     }
+
+
+def compare_to_baseline(
+    now: list[SignatureEvidence], baseline: list[SignatureEvidence] | dict[str, float]
+) -> list[LineChange]:
+    """Defect lines that grew since the baseline, largest growth first.
+
+    ``baseline`` is the healthy reference's evidence, or its :func:`line_heights`.
+    """
+    heights = baseline if isinstance(baseline, dict) else line_heights(baseline)
+    before = {tuple(k.split("|")): v for k, v in heights.items()}
     grown = []
     for e in now:
         for p in e.harmonics:

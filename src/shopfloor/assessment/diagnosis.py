@@ -22,6 +22,8 @@ class FaultClass(StrEnum):
     ROLLING_ELEMENT = "rolling_element"
     CAGE = "cage"
     UNKNOWN = "unknown"
+    FAULT = "fault"
+    """A change since the asset's healthy baseline that no defect line attributes (type unclear)."""
 
     @classmethod
     def from_location(cls, location: FaultLocation) -> FaultClass:

@@ -105,6 +105,8 @@ class RecordingDiagnosis:
     data_checks: dict[str, Any] = field(default_factory=dict)
     baseline_id: str | None = None
     grown_since_baseline: list[LineChange] = field(default_factory=list)
+    baseline_change: dict[str, Any] | None = None
+    """Indicators against the healthy baseline (:mod:`shopfloor.assessment.baseline_diagnosis`)."""
 
     def against_baseline(self, baseline: RecordingDiagnosis, baseline_id: str) -> None:
         """Record which defect lines grew since ``baseline`` (a healthy reference diagnosis)."""
@@ -183,6 +185,7 @@ class RecordingDiagnosis:
             "data_checks": self.data_checks,
             "baseline": self.baseline_id,
             "grown_since_baseline": [c.describe() for c in self.grown_since_baseline],
+            "baseline_change": self.baseline_change,
             "probabilities": d.probabilities,
         }
 

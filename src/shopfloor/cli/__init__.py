@@ -15,6 +15,7 @@ import typer
 
 from shopfloor import __version__
 from shopfloor.cli import (
+    baseline,
     datasets,
     demo,
     detect,
@@ -52,6 +53,7 @@ for _module in (
     run,
     simulate,
     serve,
+    baseline,
 ):
     _module.register(app)
 

@@ -113,6 +113,7 @@ def _report(result: Any, target: str, where: str) -> dict[str, Any]:
         "data_checks": full["data_checks"],
         "baseline": full["baseline"],
         "grown_since_baseline": full["grown_since_baseline"],
+        "baseline_change": full.get("baseline_change"),
         "probabilities": full["probabilities"],
         "iso": result.iso_note,
         "exit_code": int(_verdict_code(d.label.value)),
@@ -130,6 +131,8 @@ def _print_one(out: CommandOutput, rep: dict[str, Any]) -> None:
         f"speed used {rep['speed_rpm']:.0f} rpm ({speed}); decided by: {rep['decided_by']} "
         f"({escape(rep['model'])})"
     )
+    if rep.get("baseline"):
+        out.print(f"judged against the healthy baseline {escape(rep['baseline'])}", soft_wrap=True)
     for warning in rep["warnings"]:
         out.print(f"[yellow]warning: {escape(warning)}[/]", soft_wrap=True)
     for note in rep["notes"]:
@@ -219,6 +222,16 @@ def diagnose(
             "features, diagnoser, window and speed band replace --model and --window."
         ),
     ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="Healthy period to judge against: a recording id, a CSV/Parquet file (read "
+            "like the target) or ASSET@START..END from the store's streams. Default: the "
+            "baseline saved for the asset (shopfloor baseline save), else a recording of the "
+            "asset labelled healthy.",
+        ),
+    ] = None,
     home: HomeOption = None,
     json_out: JsonOption = False,
     debug: DebugOption = False,
@@ -270,6 +283,7 @@ def diagnose(
                         "rpm": rpm,
                         "bearing": bearing,
                         "asset_id": asset,
+                        "baseline": baseline,
                     }
                     try:
                         with out.status(f"Diagnosing {name}") if not several else nullcontext():

@@ -19,14 +19,14 @@ from shopfloor.acquisition.signal_file import (
     TEXT_SUFFIXES,
     read_signal_column,
 )
+from shopfloor.assessment.baseline_diagnosis import apply_baseline
 from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.recording_diagnosis import RecordingDiagnosis, diagnose_signal
 from shopfloor.core.assets import Asset, BearingGeometry, ComponentKind
 from shopfloor.core.errors import InputError
-from shopfloor.core.labels import FaultLocation
-from shopfloor.core.recording import Recording
 from shopfloor.core.store import Store
 from shopfloor.manipulation.bearing_features import BearingFeatureConfig
+from shopfloor.pipelines.diagnosis_baseline import BaselineContext, resolve_baseline
 
 
 @dataclass
@@ -47,6 +47,9 @@ class DiagnoseRequest:
     """``fused`` (the shipped physics + learned model) or ``physics`` (the rules alone)."""
     speed_band: float = 0.10
     """Relative band around the given speed in which the speed is read from the signal."""
+    baseline: str | None = None
+    """``--baseline``: a healthy recording, file or ASSET@START..END to decide against (None:
+    the asset's stored baseline, if any; see :mod:`shopfloor.pipelines.diagnosis_baseline`)."""
 
     def validate(self) -> None:
         """Refuse impossible numbers before any work: each error names its option."""
@@ -75,39 +78,6 @@ def diagnoser_for(model: str) -> Diagnoser | None:
     from shopfloor.assessment.default_model import load_default_diagnoser
 
     return load_default_diagnoser()
-
-
-def _with_baseline(
-    result: RecordingDiagnosis,
-    store: Store,
-    rec: Recording,
-    channel: str,
-    geometry: BearingGeometry | None,
-    req: DiagnoseRequest,
-    diagnoser: Diagnoser | None = None,
-    config: BearingFeatureConfig | None = None,
-) -> None:
-    """Compare with the asset's stored healthy recording on the same channel, if there is one."""
-    for other in store.recordings(asset_id=rec.asset_id):
-        fault = other.fault()
-        healthy = fault is not None and fault.location == FaultLocation.NONE
-        if other.id == rec.id or not healthy or channel not in other.channel_ids:
-            continue
-        fs, rpm = other.time_base.sample_rate_hz, other.condition.shaft_speed_rpm
-        if fs is None or rpm is None:
-            continue
-        base = diagnose_signal(
-            store.load(other.id).channel(channel),
-            fs,
-            rpm,
-            geometry,
-            diagnoser=diagnoser or diagnoser_for(req.model),
-            window_s=req.window_s,
-            config=config,
-            speed_band=req.speed_band,
-        )
-        result.against_baseline(base, other.id)
-        return
 
 
 def parse_bearing(text: str) -> BearingGeometry:
@@ -242,6 +212,10 @@ def diagnose_target(
     if rpm is None:
         raise InputError(f"recording {rec.id!r} has no shaft speed; pass --rpm")
     geometry = parse_bearing(req.bearing) if req.bearing else geometry
+    ctx = BaselineContext(
+        rec.asset_id, channel, fs, rpm, geometry, None, req.window_s, config, exclude=rec.id
+    )
+    baseline = resolve_baseline(req.baseline, store, ctx)  # a bad --baseline fails first
     signal = store.load(rec.id).channel(channel)
     result = diagnose_signal(
         signal,
@@ -255,7 +229,8 @@ def diagnose_target(
         rated_power_kw=asset.nameplate.rated_power_kw,
         speed_band=req.speed_band,
     )
-    _with_baseline(result, store, rec, channel, geometry, req, diagnoser, config)
+    if baseline is not None:
+        apply_baseline(result, signal, fs, *baseline)
     where = (
         f"recording {rec.id}, channel {channel} on {component} of {asset.id}, "
         f"{fs:g} Hz, {rpm:g} rpm"
@@ -281,6 +256,10 @@ def _diagnose_file(
         _, geometry = _bearing_of(stored_asset(store, req.asset_id), req.component)
     else:
         raise InputError(f"{path}: give the bearing (--bearing n=9,d=7.94,D=39.04) or --asset")
+    ctx = BaselineContext(
+        req.asset_id, req.channel, req.fs_hz, req.rpm, geometry, req.column, req.window_s, config
+    )
+    baseline = resolve_baseline(req.baseline, store, ctx)
     read = read_signal_column(path, req.column)
     values, column = read.values, read.column
     rated = None
@@ -298,5 +277,7 @@ def _diagnose_file(
         rated_power_kw=rated,
         speed_band=req.speed_band,
     )
+    if baseline is not None:
+        apply_baseline(result, values, req.fs_hz, *baseline)
     note = f" ({read.note})" if read.note else ""
     return result, f"file {path}, column {column}{note}, {req.fs_hz:g} Hz, {req.rpm:g} rpm"
