@@ -104,7 +104,8 @@ def test_impacts_raise_impulsiveness_with_evidence() -> None:
     assert {"kurtosis", "crest_factor"} <= changed
     kurt = next(c for c in comp.changes if c.name == "kurtosis")
     assert kurt.now > 2 * kurt.baseline
-    assert "σ over baseline" in kurt.describe() and "→" in kurt.describe()
+    assert "σ over baseline" in kurt.describe()
+    assert "→" in kurt.describe()
     assert comp.confidence() > 0.9
 
 
@@ -210,7 +211,7 @@ def test_cli_judges_a_file_against_a_baseline_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "baseline, message",
+    ("baseline", "message"),
     [
         ("missing.csv", "no such file"),
         ("no-such-recording", "neither a file"),
@@ -235,3 +236,91 @@ def test_cli_a_too_short_baseline_is_bad_input(tmp_path: Path) -> None:
     out = runner.invoke(app, ["diagnose", str(target), "--baseline", str(short), *common])
     assert out.exit_code == 2, out.output
     assert "at least 5" in out.output
+
+
+# --- kept with the asset -------------------------------------------------------------------------
+
+
+def _motor_with_stream(home: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shopfloor.core.assets import Asset, Channel, Component, ComponentKind
+    from shopfloor.core.store import Block, Store
+
+    asset = Asset(
+        id="m1",
+        kind="induction_motor",
+        components=[
+            Component(id="de", kind=ComponentKind.ROLLING_BEARING, bearing=cwru_drive_end_bearing())
+        ],
+        channels=[
+            Channel(
+                id="acc", quantity="acceleration", unit="g", sample_rate_hz=FS, component_id="de"
+            )
+        ],
+    )
+    t0 = datetime(2026, 3, 2, 8, 0, 0, tzinfo=UTC)
+    healthy = healthy_bearing(6, 30).astype(np.float32)
+    with Store.open(home) as store:
+        store.put_asset(asset)
+        store.append(
+            [
+                Block(
+                    "m1",
+                    "acc",
+                    i,
+                    t0 + timedelta(seconds=i),
+                    FS,
+                    healthy[i * 12000 : (i + 1) * 12000],
+                )
+                for i in range(6)
+            ],
+            now=t0 + timedelta(hours=1),
+        )
+
+
+def test_a_saved_baseline_from_a_stream_period_is_used_automatically(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _motor_with_stream(home)
+    period = "m1@2026-03-02T08:00:00..2026-03-02T08:00:06"
+    saved = runner.invoke(
+        app, ["baseline", "save", "m1", period, "--who", "tester", "--home", str(home)]
+    )
+    assert saved.exit_code == 0, saved.output
+    assert "60 snapshots" in saved.output
+    shown = runner.invoke(app, ["baseline", "show", "m1", "--home", str(home), "--json"])
+    assert '"channel": "acc"' in shown.stdout
+    impacts = _csv(tmp_path / "impacts.csv", with_random_impacts(healthy_bearing(4, 31), 32))
+    common = ["--fs", "12000", "--rpm", "1797", "--asset", "m1", "--channel", "acc"]
+    out = runner.invoke(app, ["diagnose", str(impacts), *common, "--home", str(home), "--json"])
+    assert out.exit_code == 1, out.output
+    assert "saved baseline" in out.stdout
+    same = _csv(tmp_path / "same.csv", healthy_bearing(4, 33))
+    ok = runner.invoke(app, ["diagnose", str(same), *common, "--home", str(home)])
+    assert ok.exit_code == 0, ok.output
+    empty = runner.invoke(
+        app,
+        ["diagnose", str(same), *common, "--home", str(home), "--baseline",
+         "m1@2027-01-01T00:00..2027-01-02T00:00"],
+    )  # fmt: skip
+    assert empty.exit_code == 2
+    assert "no samples" in empty.output
+
+
+@pytest.mark.realdata
+def test_cwru_ball_fault_is_found_against_the_healthy_recording(
+    dataset_dir, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # cwru-185 (ball, 0.014 in, 0 hp) shows no envelope line: healthy by default without a
+    # baseline; against the rig's healthy recording 97 its impulsiveness rose
+    home = tmp_path / "home"
+    source = str(dataset_dir("cwru"))
+    prep = runner.invoke(
+        app, ["datasets", "prepare", "cwru", "--home", str(home), "--source", source]
+    )
+    assert prep.exit_code == 0, prep.output
+    out = runner.invoke(app, ["diagnose", "cwru-185", "--home", str(home), "--json"])
+    assert out.exit_code == 1, out.output
+    assert '"baseline": "cwru-97"' in out.stdout
+    assert '"verdict": "fault"' in out.stdout
+    assert "kurtosis" in out.stdout
