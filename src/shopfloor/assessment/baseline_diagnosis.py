@@ -64,7 +64,9 @@ FloatArray = NDArray[np.float64]
 SNAPSHOT_S = 0.1
 """Snapshot length, s: above 600 rpm it holds at least 3 impacts of any race defect, and a
 few seconds of healthy running give dozens of snapshots for the baseline's spread."""
-ALERT_DB = GROWTH_DB
+SPEED_TOLERANCE = 0.02
+"""Relative speed difference beyond which the baseline's operating point is flagged (the
+features' own search tolerance around each harmonic, for slip and speed error)."""
 ALARM_DB = 2 * GROWTH_DB
 """Level growth read as ``developing`` (4× the healthy amplitude, the usual alarm step)."""
 
@@ -197,6 +199,13 @@ def apply_baseline(
             f"({before.confidence:.0%}, decided by {result.decided_by})"
         )
     result.decided_by = "baseline"
+    now_rpm = result.shaft_hz * 60.0
+    if baseline.rpm and abs(now_rpm - baseline.rpm) > SPEED_TOLERANCE * baseline.rpm:
+        result.warnings.append(
+            f"the baseline ran at {baseline.rpm:.0f} rpm and this signal at {now_rpm:.0f} rpm "
+            f"({abs(now_rpm / baseline.rpm - 1):.1%} apart): part of a change may come from "
+            "the operating point; compare at the same speed and load where you can"
+        )
     if grown:
         result.notes.append(
             f"since the healthy baseline {baseline_id}: "

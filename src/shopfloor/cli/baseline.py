@@ -11,6 +11,7 @@ Exit status: 0 ok; 2 bad input (unknown asset or channel, a source that is not h
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -24,6 +25,16 @@ app = typer.Typer(help="An asset's healthy baseline, for diagnosis.", no_args_is
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="baseline")
+
+
+def _existing_store(home: Path | None) -> Any:
+    """The settings, after checking their data directory holds a store."""
+    from shopfloor.core.store import Store
+
+    settings = settings_for(home)
+    if not Store.exists(settings.home):
+        raise InputError(f"no store in {settings.home}: import or prepare data first")
+    return settings
 
 
 @app.command("save")
@@ -60,9 +71,7 @@ def baseline_save(
     with command(json_out, debug) as out:
         if fs is not None and (not math.isfinite(fs) or fs <= 0):
             raise InputError(f"--fs must be a positive number, got {fs:g}")
-        settings = settings_for(home)
-        if not Store.exists(settings.home):
-            raise InputError(f"no store in {settings.home}: import or prepare data first")
+        settings = _existing_store(home)
         with Store.open(settings.home) as store:
             found = stored_asset(store, asset)
             bearings = [c for c in found.components if c.bearing is not None]
@@ -83,8 +92,6 @@ def baseline_save(
                 comp.bearing if comp is not None else None,
                 column,
             )
-            from pathlib import Path
-
             if fs is None and Path(source).is_file():
                 raise InputError(f"{source}: a file needs --fs (Hz)")
             resolved = resolve_baseline(source, store, ctx)
@@ -115,9 +122,7 @@ def baseline_show(
     from shopfloor.pipelines.diagnosis_baseline import baseline_target
 
     with command(json_out, debug) as out:
-        settings = settings_for(home)
-        if not Store.exists(settings.home):
-            raise InputError(f"no store in {settings.home}: import or prepare data first")
+        settings = _existing_store(home)
         rows: list[dict[str, Any]] = []
         with Store.open(settings.home, read_only=True) as store:
             found = stored_asset(store, asset)
