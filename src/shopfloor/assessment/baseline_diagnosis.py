@@ -12,7 +12,11 @@ engineer asks is what changed since then, not what the signal looks like in abso
 Either is a fault finding. Its type is the one the diagnosis without the baseline names when it
 names a fault (the fused diagnosis already weighs every line against the learned model), else
 the signature of the line that grew most, else ``fault`` ("type unclear": a change no line
-attributes; CWRU's ball faults show none). No change
+attributes; CWRU's ball faults show none). Its confidence is that of the change (Laplace's rule
+over the snapshots beyond the limit, or over the grown harmonics), but no more than that of the
+evidence naming the type: the diagnosis's own confidence, or the rule over the grown harmonics
+of that signature (at most 0.8 with 3 searched), so a type read from lines alone is never
+"confident". No change
 gives ``normal``, even where the diagnosis alone named a fault (its line was already there when
 the asset was healthy), with the share of snapshots inside every limit as the confidence.
 
@@ -251,12 +255,14 @@ def _verdict(
         )
     parts = [c.describe() for c in comparison.changed]
     confidences = [comparison.confidence()] if comparison.is_change else []
+    line_confidence = 0.0
     if grown:
         top = grown[0]
         same = [c for c in grown if c.signature == top.signature]
         harmonics = {c.harmonic for c in same}
         # Laplace's rule over the harmonics of the grown signature (3 searched)
-        confidences.append((len(harmonics) + 1) / (3 + 2))
+        line_confidence = (len(harmonics) + 1) / (3 + 2)
+        confidences.append(line_confidence)
         parts.insert(0, "; ".join(c.describe() for c in same[:2]))
     if before.label in faults:
         # the diagnosis already weighs every line against the learned model (its disagreements
@@ -274,7 +280,15 @@ def _verdict(
     severity = "developing" if any(c.change_db >= ALARM_DB for c in levels) else "early"
     if label == before.label and before.severity not in ("none", "unknown"):
         severity = before.severity
-    confidence = max(confidences) if label != FaultClass.FAULT else comparison.confidence()
+    # how sure that something changed; the type can be no surer than the evidence naming it:
+    # the diagnosis's own measured confidence, or the rule of succession over grown harmonics
+    changed = max(confidences)
+    if label == before.label:
+        confidence = min(changed, before.confidence)
+    elif label != FaultClass.FAULT:
+        confidence = min(changed, line_confidence)
+    else:
+        confidence = changed
     sig = SIGNATURE_OF.get(label)
     evidence = before.evidence
     if sig is not None and label != before.label:
