@@ -10,13 +10,12 @@ engineer asks is what changed since then, not what the signal looks like in abso
   (:func:`~shopfloor.assessment.baseline.compare_to_baseline`).
 
 Either is a fault finding. Its type is the one the diagnosis without the baseline names when it
-names a fault (the fused diagnosis already weighs every line against the learned model), else
-the signature of the line that grew most, else ``fault`` ("type unclear": a change no line
-attributes; CWRU's ball faults show none). Its confidence is that of the change (Laplace's rule
+names a fault (the fused diagnosis already weighs every line against the learned model),
+else ``fault`` ("type unclear": a change the diagnosis does not attribute; a line that grew
+is named as the lead to check, not as the type, because the diagnosis already weighed it and
+race lines grow on CWRU's ball faults too). Its confidence is that of the change (Laplace's rule
 over the snapshots beyond the limit, or over the grown harmonics), but no more than that of the
-evidence naming the type: the diagnosis's own confidence, or the rule over the grown harmonics
-of that signature (at most 0.8 with 3 searched), so a type read from lines alone is never
-"confident". No change
+evidence naming the type (the diagnosis's own confidence). No change
 gives ``normal``, even where the diagnosis alone named a fault (its line was already there when
 the asset was healthy), with the share of snapshots inside every limit as the confidence.
 
@@ -267,12 +266,19 @@ def _verdict(
     if before.label in faults:
         # the diagnosis already weighs every line against the learned model (its disagreements
         # settled out of group); a grown line alone is the "physics wins" rule that was right
-        # least often there, so it names the type only when the diagnosis names none
+        # least often there, so it never names the type on its own
         label = before.label
         how = f"the diagnosis names {label.value.replace('_', ' ')}"
     elif grown:
-        label = CLASS_OF_SIGNATURE[grown[0].signature]
-        how = f"{SIGNATURE_NAMES[grown[0].signature]} grew since the healthy baseline"
+        # the diagnosis weighed these same lines against the learned model and named no fault,
+        # so the grown line is a lead to check, not a type: on CWRU's ball faults race lines
+        # grow too, and a grown cage line followed a load change
+        label = FaultClass.FAULT
+        lead = CLASS_OF_SIGNATURE[grown[0].signature].value.replace("_", " ")
+        how = (
+            f"type unclear: the {SIGNATURE_NAMES[grown[0].signature]} grew since the healthy "
+            f"baseline, a lead to {lead} that the diagnosis did not confirm"
+        )
     else:
         label = FaultClass.FAULT
         how = "no defect line says which part: type unclear"
@@ -281,15 +287,11 @@ def _verdict(
     if label == before.label and before.severity not in ("none", "unknown"):
         severity = before.severity
     # how sure that something changed; the type can be no surer than the evidence naming it:
-    # the diagnosis's own measured confidence, or the rule of succession over grown harmonics
+    # the diagnosis's own measured confidence
     changed = max(confidences)
-    if label == before.label:
-        confidence = min(changed, before.confidence)
-    elif label != FaultClass.FAULT:
-        confidence = min(changed, line_confidence)
-    else:
-        confidence = changed
-    sig = SIGNATURE_OF.get(label)
+    confidence = min(changed, before.confidence) if label == before.label else changed
+    # the evidence shown is the grown line when it is the lead to check
+    sig = grown[0].signature if grown and label == FaultClass.FAULT else SIGNATURE_OF.get(label)
     evidence = before.evidence
     if sig is not None and label != before.label:
         own = result.evidence_by_signature().get(sig)
