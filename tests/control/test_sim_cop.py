@@ -14,6 +14,7 @@ from shopfloor.control.sim_data import LOG_COLUMNS, accuracy, to_steps
 from shopfloor.control.sim_features import cop_relative, fit_cop_shape, heating_mode
 from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning
 from shopfloor.control.synthetic import rc_cabin_log
+from shopfloor.core.errors import InputError
 
 TRAIN_AMBIENTS = (-15.0, -5.0, 5.0, 15.0, 30.0, 40.0)
 HELD_AMBIENTS = (-10.0, 0.0, 10.0, 25.0)
@@ -97,3 +98,12 @@ def test_replaying_outside_the_logged_ambients_says_it_extrapolates(
     # stated fallback: the replay still runs, on the model's extrapolation
     assert len(replay) == 19
     assert np.isfinite(replay["cabin_pred"]).all()
+
+
+def test_a_simulator_saved_before_the_cop_model_is_refused(
+    heat_pump_train: pd.DataFrame,
+) -> None:
+    sim = CabinSimulator(n_estimators=20).fit(heat_pump_train[list(LOG_COLUMNS)])
+    del sim.cop_shape_  # as unpickled from a model saved by the previous release
+    with pytest.raises(InputError, match=r"older shopfloor.*re-learn"):
+        sim.rollout(22.0, 20.0, 0.0, np.full((1, 2), 22.0), np.full(2, 10.0), np.zeros(2))

@@ -306,6 +306,13 @@ class CabinSimulator(Predictor):
     def _check_fitted(self) -> None:
         if not hasattr(self, "power_trees_"):
             raise NotFittedError("This CabinSimulator instance is not fitted yet: call fit first.")
+        if not hasattr(self, "cop_shape_"):
+            # A model saved before the COP model existed would silently mix delivered heat and
+            # electric power; refuse it instead.
+            raise InputError(
+                "this simulator was saved by an older shopfloor (no learned COP): re-learn it "
+                "from the logs (shopfloor hvac learn)"
+            )
 
     def extrapolating(self, ambient_c: FloatArray) -> bool:
         """Whether any ambient (°C) lies outside the trained range (with 0.5 K tolerance)."""
