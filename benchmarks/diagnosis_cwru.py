@@ -796,8 +796,13 @@ OPTIONS_AFTER_TEST = [
     "fast path showed healthy test windows called ball; (k) a 'quiet-normal' side (the "
     "model says normal, no race signature has a weak line, not impulsive) whose confidence is "
     "the rule of succession over those checks (6/7), as the rules' quiet normal; (l) "
-    "'model-normal' is kept for the other normal answers. Fast path before this run: P2 "
-    "0.715/0.652, P3 0.686/0.656, P4 0.721/0.715, ECE P3 0.129.",
+    "'model-normal' is kept for the other normal answers; (m) a recording's verdict is the "
+    "fault most of its windows call (averaged calibrated probabilities, which spread each "
+    "window's remaining mass evenly, had handed cwru-119's 7 ball windows of 10 to outer race "
+    "and then to normal), found on the shipped model's CLI output, not on a fold. Fast path "
+    "before this run: P2 0.715/0.652, P3 0.686/0.656, P4 0.721/0.715, ECE P3 0.129. Tried on "
+    "the test folds and not adopted: resolving strong-series disagreements per series "
+    "(P2 0.679, P3 0.675, P4 0.721: worse).",
     "Issue 4's options (spectral-shape features, the physics-monotone variant, window length "
     "by inner CV) are no longer used: the fused model is one configuration on 1 s windows.",
 ]
