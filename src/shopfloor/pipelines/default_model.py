@@ -186,7 +186,12 @@ def card(record: dict[str, object]) -> str:
             f"disagreements: {record['disagreements']})",
             "- faults the model may call without a line of their own when it is sure and the "
             f"window is impulsive (`model-sure`): {record['sure'] or 'none'} (validated out of "
-            f"group per fault: {record['sure_check']})",
+            "group per fault, calls made and their class-weighted right / wrong shares: "
+            + ", ".join(
+                f"{k} {int(v['n'])} calls, {v['right']:.3f} / {v['wrong']:.3f}"
+                for k, v in dict(record["sure_check"]).items()  # type: ignore[call-overload]
+            )
+            + ")",
             "- reported confidence = out-of-group accuracy of the deciding side, under a "
             f"{record['class_prior']} prior over the true classes (every class weighs the same: "
             "the plant's fault rate is unknown, and CWRU's 2 healthy bearings against 34 faulty "
