@@ -216,6 +216,25 @@ def test_who_wins_a_disagreement_is_what_was_measured_out_of_group() -> None:
     assert "outer-race" in d.reason
 
 
+def test_the_model_overrules_only_series_as_weak_as_those_it_overruled_rightly() -> None:
+    row = _with_series(_quiet_row(), "bpfo", found=3, sig=60.0)  # a strong BPFO series
+    model = _fixed([0.05, 0.05, 0.10, 0.80])  # the model says ball
+    model.resolve_ = "model"  # out of group, the model won the disagreements overall
+    # ... but only on series up to significance 40: a stronger one is beyond what it was
+    # seen to overrule, and physics keeps it (a severe outer race on another rig)
+    model.disagreement_table_ = [[40.0, 0.0, 1.0], [20.0, 0.0, 1.0]]
+    assert model.sides(row) == ["physics"]
+    assert model.predict(row)[0] == "outer_race"
+    model.disagreement_table_ += [[80.0, 0.0, 1.0]]
+    assert model.sides(row) == ["model-over-physics"]
+    assert model.predict(row)[0] == "rolling_element"
+    # a strong series proves a defect: a model that says normal never overrules it
+    says_normal = _fixed([0.05, 0.80, 0.10, 0.05])
+    says_normal.resolve_ = "model"
+    assert says_normal.sides(row) == ["physics"]
+    assert says_normal.predict(row)[0] == "outer_race"
+
+
 def test_validated_resolution_and_side_reliability_come_from_out_of_group_rows() -> None:
     x, y = physics_feature_rows(seed=4, per_class=8)
     groups = np.tile(np.repeat(["a", "b"], 4), 3)
@@ -225,6 +244,8 @@ def test_validated_resolution_and_side_reliability_come_from_out_of_group_rows()
     assert d["physics"] <= d["n"]
     assert d["model"] <= d["n"]
     assert model.resolve_ == ("model" if d["model"] > d["physics"] else "physics")
+    table = np.asarray(model.disagreement_table_).reshape(-1, 3)
+    assert (len(table), table[:, 1].sum(), table[:, 2].sum()) == (d["n"], d["physics"], d["model"])
     assert set(model.reliability_) == set(SIDES)
     assert sum(n for _, n in model.reliability_.values()) == len(y)
     # per side and class, the same counts

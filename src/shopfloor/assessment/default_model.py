@@ -75,6 +75,9 @@ def from_record(
         str(k): float(v) for k, v in record.get("side_confidence", {}).items()
     }
     model.sure_ = [str(c) for c in record.get("sure", [])]
+    model.disagreement_table_ = [
+        [float(v) for v in row] for row in record.get("disagreement_table", [])
+    ]
     model.sure_check_ = {
         str(k): {str(a): float(b) for a, b in v.items()}
         for k, v in record.get("sure_check", {}).items()

@@ -319,6 +319,7 @@ class FusedDiagnoser(Diagnoser):
         self.reliability_: dict[str, list[int]] = {}
         self.side_counts_: dict[str, dict[str, list[int]]] = {}
         self.side_confidence_: dict[str, float] = {}
+        self.disagreement_table_: list[list[float]] = []
         self.sure_: list[str] = []
         self.sure_check_: dict[str, dict[str, float]] = {}
         groups = self._groups
@@ -344,7 +345,15 @@ class FusedDiagnoser(Diagnoser):
         if self.resolve == "validated":
             # disagreements between a strong series and the model, on bearings neither saw
             _, side, winner, top = self._decide(frame, oof[ok], "physics")
-            rows = side == "physics"
+            rows = (side == "physics") & (top != FaultClass.NORMAL.value)
+            # each disagreement's series strength, and who was right: the model may later
+            # overrule only a series no stronger than those it overruled correctly here
+            sig, _, detected = PhysicsRuleDiagnoser()._scores(frame)
+            strength = np.max(np.where(detected, sig, -np.inf), axis=1)
+            self.disagreement_table_ = [
+                [float(strength[i]), float(winner[i] == truth[i]), float(top[i] == truth[i])]
+                for i in np.flatnonzero(rows)
+            ]
             self.disagreements_ = {
                 "n": int(rows.sum()),
                 "physics": int(np.sum(winner[rows] == truth[rows])),
@@ -460,7 +469,16 @@ class FusedDiagnoser(Diagnoser):
                 & (model.max(axis=1) >= self.sure_level)
                 & (kurt > QUIET_KURTOSIS)  # a quiet window is healthy evidence: never overruled
             )
-        overruled = "physics" if resolve == "physics" else "model-over-physics"
+        # a strong series proves a defect: the model may rename it, never call it normal, and
+        # only a series no stronger than those it was seen to overrule correctly out of group
+        row_sig = np.max(strong_sig, axis=1)
+        model_wins = np.full(n, resolve == "model") & (top != normal)
+        table = np.asarray(getattr(self, "disagreement_table_", []), dtype=np.float64)
+        if resolve == "model" and self.resolve == "validated" and table.size:
+            for i in np.flatnonzero(model_wins & any_strong):
+                stronger = table[:, 0] >= row_sig[i]
+                model_wins[i] = table[stronger, 2].sum() > table[stronger, 1].sum()
+        overruled = np.where(model_wins, "model-over-physics", "physics")
         side = np.where(
             any_strong,
             np.where(

@@ -138,6 +138,7 @@ def build(out: Path, data_dir: Path | None = None) -> dict[str, object]:
         "oof_accuracy": model.oof_accuracy_,
         "resolve": model.resolve_,
         "disagreements": model.disagreements_,
+        "disagreement_table": model.disagreement_table_,
         "sure": model.sure_,
         "sure_check": model.sure_check_,
         "class_prior": model.class_prior,
