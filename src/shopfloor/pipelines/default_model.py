@@ -184,7 +184,10 @@ def card(record: dict[str, object]) -> str:
             if isinstance(record["oof_accuracy"], float)
             else "- out-of-group accuracy: not computed",
             f"- strong series against the model: {record['resolve']} decides (out-of-group "
-            f"disagreements: {record['disagreements']})",
+            f"disagreements: {record['disagreements']}); when the model decides, it overrules "
+            "only a series no stronger than those it overruled correctly out of group "
+            f"({len(list(record['disagreement_table']))} disagreements kept in the record), "  # type: ignore[call-overload]
+            "and never to say normal",
             "- faults the model may call without a line of their own when it is sure and the "
             f"window is impulsive (`model-sure`): {record['sure'] or 'none'} (validated out of "
             "group per fault, calls made and their class-weighted right / wrong shares: "
