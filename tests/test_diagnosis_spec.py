@@ -190,6 +190,19 @@ def test_the_48_khz_baseline_runs_end_to_end(cwru_store: Store) -> None:
     assert result.as_dict()["data_checks"]["sample_rate_hz"] == 48_000.0
 
 
+@pytest.mark.realdata
+def test_a_healthy_motor_reads_normal_with_healthy_evidence(cwru_store: Store) -> None:
+    # issue 13: "normal 40 %" on a healthy motor loses a user's trust; a high figure must come
+    # from healthy evidence (no line, not impulsive, the model agrees), not a lower bar
+    healthy = diagnose_target(DiagnoseRequest(target="cwru-97"), cwru_store)[0].as_dict()
+    assert healthy["verdict"] == "normal"
+    assert healthy["decided_by"] == "quiet-normal"
+    assert healthy["confidence"] == pytest.approx(6 / 7, abs=1e-4)  # as_dict rounds
+    assert "not impulsive" in healthy["reason"]
+    faulty = diagnose_target(DiagnoseRequest(target="cwru-130"), cwru_store)[0].as_dict()
+    assert (faulty["verdict"], faulty["decided_by"]) == ("outer_race", "agree")
+
+
 # ----------------------------------------------------------------------------- command line
 def test_diagnose_with_the_shipped_spec_gives_the_default_answer(tmp_path: Path) -> None:
     from typer.testing import CliRunner

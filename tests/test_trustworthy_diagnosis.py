@@ -189,6 +189,14 @@ def test_shipped_model_is_small_verified_and_documented() -> None:
     model = load_default_diagnoser()
     assert sorted(model.classes_) == ["inner_race", "normal", "outer_race", "rolling_element"]
     assert model.feature_names_in_ == feature_names()
+    # the faults a sure model may call without a line are the ones validated out of group,
+    # loaded from the record and stated on the card
+    assert model.sure_ == record["sure"]
+    for fault in model.sure_:
+        check = record["sure_check"][fault]
+        assert check["right"] > check["wrong"]
+    assert "`model-sure`" in card
+    assert model.get_params()["class_weight"] == "balanced"
     json.dumps(record)  # the record is plain JSON
 
 

@@ -74,6 +74,14 @@ def from_record(
     model.side_confidence_ = {
         str(k): float(v) for k, v in record.get("side_confidence", {}).items()
     }
+    model.sure_ = [str(c) for c in record.get("sure", [])]
+    model.disagreement_table_ = [
+        [float(v) for v in row] for row in record.get("disagreement_table", [])
+    ]
+    model.sure_check_ = {
+        str(k): {str(a): float(b) for a, b in v.items()}
+        for k, v in record.get("sure_check", {}).items()
+    }
     model.sample_rate_hz_ = float(record.get("sample_rate_hz", 12_000.0))
     model.n_features_in_ = len(record["feature_names"])
     model.feature_names_in_ = list(record["feature_names"])

@@ -30,8 +30,24 @@ Fusion, fixed in advance (not fitted):
    pre-whitened signal is impulsive beyond ``impulse_kurtosis`` (only when that is set, > 0):
    the model's probabilities (``side = "model-impulsive"``). Off by default: impacts without a
    defect line are also what looseness, gears or a rubbing fan give on a healthy bearing;
-5. otherwise healthy by default, probabilities halfway between the model's and certainty on
+5. no strong series, model names fault F with probability at least ``sure_level`` (0.5: more
+   likely than everything else together), nothing of F shows, the window is impulsive
+   (pre-whitened kurtosis above ``QUIET_KURTOSIS``) and F is one of ``sure_``: the model's
+   probabilities (``side = "model-sure"``). ``sure_`` is decided in ``fit``, per fault class,
+   on out-of-group predictions: F is trusted only if such calls of F were right more often
+   than wrong on bearings the model never saw (rows weighted to ``class_prior``). This is how
+   CWRU's ball faults, which show no envelope line (Smith and Randall 2015), can be called;
+   a quiet window (healthy evidence) is never overruled this way;
+6. otherwise healthy by default, probabilities halfway between the model's and certainty on
    normal (``side = "healthy-default"``): a fault is called only with physical evidence for it.
+
+A ``normal`` answer comes in three kinds, because what makes it trustworthy is healthy
+evidence, not a lower bar for faults: ``quiet-normal`` (the model says normal, no race
+signature has even a weak line and the window is not impulsive), ``model-normal`` (the model
+says normal, but some line or impulsiveness is there) and ``healthy-default`` (the model named
+a fault without evidence). The learned model is trained with every class weighing the same
+(``class_weight="balanced"``), since CWRU has a few healthy windows against hundreds of
+faulty ones.
 
 Calibration (``calibrate=True`` and ``fit`` given ``groups``): every training bearing is
 judged by a model that never saw it (out-of-group). A temperature for the learned side is the
@@ -40,7 +56,10 @@ probabilities by fixed amounts that nobody measured, the reported confidence is 
 measured: the share of out-of-group decisions taken on the same side (``agree``, ``physics``,
 ...) that were right, as a Beta(1, 1) posterior mean (histogram binning by the kind of
 evidence, Zadrozny and Elkan 2001). The decided class stays on top; the rest is spread evenly.
-A side never seen out-of-group gets 1/2.
+A side never seen out-of-group gets 1/2. A ``quiet-normal`` answer is the exception: its
+confidence is Laplace's rule of succession over its passed checks (one per race signature,
+not impulsive, the model agrees: 6/7), as the physics rules give a quiet normal, because the
+corpus has two healthy bearings, too few to count it out of group.
 
 That accuracy depends on how often each true class occurs (a side's accuracy is
 P(true = decided | side), which Bayes ties to the class prior). The training corpus's mix is
@@ -100,10 +119,14 @@ SIDES = (
     "model-over-physics",
     "model",
     "model-impulsive",
+    "model-sure",
     "healthy-default",
     "model-normal",
+    "quiet-normal",
 )
 RESOLVE = ("validated", "physics", "model")
+#: How training rows are weighted: ``"balanced"`` gives every class the same total weight.
+CLASS_WEIGHTS = ("balanced", "none")
 #: Priors over the true classes that side accuracies can be measured under (``class_prior``).
 CLASS_PRIORS = ("uniform", "training")
 #: Temperatures tried when calibrating (log grid from 1 = the model as trained). Calibration may
@@ -115,6 +138,13 @@ _TEMPERATURES = np.exp(np.linspace(0.0, np.log(8.0), 31))
 #: by Fisher's method (-2 sum ln p ~ chi-squared with 2k degrees of freedom, k harmonics), before
 #: the look-elsewhere correction over the bands and race signatures searched.
 _WEAK_SUPPORT = float(chi2.isf(0.01, 6) / 2.0 / np.log(10.0))  # 3.65
+#: Pre-whitened kurtosis at or below which a window counts as not impulsive (Gaussian noise
+#: gives 3; a defect's impacts raise it). Part of the healthy evidence a ``quiet-normal``
+#: answer needs, and the level the reported impulsive alternative uses for a fault.
+QUIET_KURTOSIS = 4.0
+#: Confidence of a ``quiet-normal`` answer: (checks passed + 1) / (checks + 2) with every check
+#: passed (one per race signature, not impulsive, the learned model agrees).
+QUIET_CONFIDENCE = (len(RACE_SIGNATURES) + 2.0 + 1.0) / (len(RACE_SIGNATURES) + 2.0 + 2.0)
 #: Absolute-level columns the model leaves out unless ``use_level`` (see the parameter).
 LEVEL_COLUMNS = ("time.rms",)
 
@@ -142,6 +172,10 @@ class FusedDiagnoser(Diagnoser):
         so splits learned on one rig mean nothing on another.
     impulse_kurtosis: pre-whitened kurtosis above which impulsiveness alone lets the model call
         a fault that has no line of its own (0, the default, turns this off).
+    sure_level: the model's least probability for a ``model-sure`` call (rule 5; 0 turns the
+        side off). Which faults it may call is validated out of group in ``fit`` (``sure_``).
+    class_weight: ``"balanced"`` (default): every class carries the same total weight in
+        training; ``"none"``: every row weighs 1.
     class_prior: the prior over true classes under which each side's out-of-group accuracy
         (the reported confidence) is measured. ``"uniform"`` (default): every true class
         carries equal total weight, whatever the training corpus's mix; the neutral choice
@@ -159,7 +193,9 @@ class FusedDiagnoser(Diagnoser):
     disagreements seen and how often each side was right: ``{"n", "physics", "model"}``).
     side_counts_ (the same per side and true class, :func:`count_sides`), side_confidence_
     (per side, the reported confidence: P(right | side) under ``class_prior``,
-    :func:`side_confidence`; empty without calibration).
+    :func:`side_confidence`; empty without calibration). sure_ (the faults the ``model-sure``
+    side may call), sure_check_ (per fault, its out-of-group ``model-sure`` calls: ``n`` and
+    the class-prior-weighted ``right`` and ``wrong``).
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -172,6 +208,8 @@ class FusedDiagnoser(Diagnoser):
         "resolve": [Options(str, RESOLVE)],
         "class_prior": [Options(str, CLASS_PRIORS)],
         "impulse_kurtosis": [Interval(float, 0.0, None, closed="left")],
+        "sure_level": [Interval(float, 0.0, 1.0, closed="both")],
+        "class_weight": [Options(str, CLASS_WEIGHTS)],
         "use_level": [bool],
         "min_confidence": [Interval(float, 0.0, 1.0, closed="both")],
         "random_state": [Interval(int, 0, None, closed="left")],
@@ -197,6 +235,8 @@ class FusedDiagnoser(Diagnoser):
         calibrate: bool = True,
         resolve: str = "validated",
         impulse_kurtosis: float = 0.0,
+        sure_level: float = 0.5,
+        class_weight: str = "balanced",
         use_level: bool = False,
         class_prior: str = "uniform",
         min_confidence: float = 0.0,
@@ -210,6 +250,8 @@ class FusedDiagnoser(Diagnoser):
         self.calibrate = calibrate
         self.resolve = resolve
         self.impulse_kurtosis = impulse_kurtosis
+        self.sure_level = sure_level
+        self.class_weight = class_weight
         self.use_level = use_level
         self.class_prior = class_prior
         self.min_confidence = min_confidence
@@ -250,7 +292,16 @@ class FusedDiagnoser(Diagnoser):
             "force_row_wise": True,
             "verbose": -1,
         }
-        data = lgb.Dataset(x[:, self._model_columns()], label=codes, free_raw_data=True)
+        weight = None
+        if self.class_weight == "balanced":
+            # every class the same total weight: CWRU has a few healthy windows against
+            # hundreds of faulty ones, and a plant's mix is unknown (the same neutral prior as
+            # class_prior="uniform")
+            count = np.bincount(codes, minlength=n_classes).astype(np.float64)
+            weight = (codes.size / (n_classes * np.maximum(count, 1.0)))[codes]
+        data = lgb.Dataset(
+            x[:, self._model_columns()], label=codes, weight=weight, free_raw_data=True
+        )
         return lgb.train(params, data, num_boost_round=self.n_estimators)
 
     def _fit(self, x: FloatArray, y: npt.NDArray[Any] | None) -> None:
@@ -268,12 +319,15 @@ class FusedDiagnoser(Diagnoser):
         self.reliability_: dict[str, list[int]] = {}
         self.side_counts_: dict[str, dict[str, list[int]]] = {}
         self.side_confidence_: dict[str, float] = {}
+        self.disagreement_table_: list[list[float]] = []
+        self.sure_: list[str] = []
+        self.sure_check_: dict[str, dict[str, float]] = {}
         groups = self._groups
         if groups is None or np.unique(groups).size < 2:
             return
         if groups.shape[0] != x.shape[0]:
             raise InputError(f"groups has {groups.shape[0]} entries for {x.shape[0]} rows")
-        if not self.calibrate and self.resolve != "validated":
+        if not self.calibrate and self.resolve != "validated" and self.sure_level == 0:
             return
         oof = np.full((x.shape[0], classes.size), np.nan)
         for g in np.unique(groups):
@@ -291,7 +345,15 @@ class FusedDiagnoser(Diagnoser):
         if self.resolve == "validated":
             # disagreements between a strong series and the model, on bearings neither saw
             _, side, winner, top = self._decide(frame, oof[ok], "physics")
-            rows = side == "physics"
+            rows = (side == "physics") & (top != FaultClass.NORMAL.value)
+            # each disagreement's series strength, and who was right: the model may later
+            # overrule only a series no stronger than those it overruled correctly here
+            sig, _, detected = PhysicsRuleDiagnoser()._scores(frame)
+            strength = np.max(np.where(detected, sig, -np.inf), axis=1)
+            self.disagreement_table_ = [
+                [float(strength[i]), float(winner[i] == truth[i]), float(top[i] == truth[i])]
+                for i in np.flatnonzero(rows)
+            ]
             self.disagreements_ = {
                 "n": int(rows.sum()),
                 "physics": int(np.sum(winner[rows] == truth[rows])),
@@ -299,16 +361,20 @@ class FusedDiagnoser(Diagnoser):
             }
             if self.disagreements_["model"] > self.disagreements_["physics"]:
                 self.resolve_ = "model"
+        if self.calibrate:
+            losses = []
+            for t in _TEMPERATURES:
+                fused, _ = self._fuse(frame, _softmax_tempered(oof[ok], float(t)))
+                losses.append(
+                    -np.mean(np.log(np.clip(fused[np.arange(ok.sum()), codes[ok]], 1e-12, 1)))
+                )
+            self.temperature_ = float(_TEMPERATURES[int(np.argmin(losses))])
+        tempered = _softmax_tempered(oof[ok], self.temperature_)
+        if self.sure_level > 0:
+            self._validate_sure(frame, tempered, truth)
         if not self.calibrate:
             return
-        losses = []
-        for t in _TEMPERATURES:
-            fused, _ = self._fuse(frame, _softmax_tempered(oof[ok], float(t)))
-            losses.append(
-                -np.mean(np.log(np.clip(fused[np.arange(ok.sum()), codes[ok]], 1e-12, 1)))
-            )
-        self.temperature_ = float(_TEMPERATURES[int(np.argmin(losses))])
-        fused, sides = self._fuse(frame, _softmax_tempered(oof[ok], self.temperature_))
+        fused, sides = self._fuse(frame, tempered)
         right = np.argmax(fused, axis=1) == codes[ok]
         self.oof_accuracy_ = float(np.mean(right))
         side_of = np.asarray(sides)
@@ -317,6 +383,29 @@ class FusedDiagnoser(Diagnoser):
         }
         self.side_counts_ = count_sides(side_of, truth, right)
         self.side_confidence_ = side_confidence(self.side_counts_, self.class_prior)
+
+    def _validate_sure(
+        self, frame: pd.DataFrame, model: FloatArray, truth: npt.NDArray[Any]
+    ) -> None:
+        """Which faults the ``model-sure`` side may call: each fault class F separately, only
+        if the model's calls of F without a line of F were right more often than not on the
+        out-of-group rows. Each true class is weighted to ``class_prior``: under the uniform
+        prior, healthy rows wrongly called F weigh as much as all rows of a fault class, so a
+        model that calls healthy bearings faulty out of group is not trusted with F."""
+        faults = [str(c) for c in self.classes_ if str(c) != FaultClass.NORMAL.value]
+        self.sure_ = faults
+        _, side, _, top = self._decide(frame, model, self.resolve_)
+        _, inverse, count = np.unique(truth, return_inverse=True, return_counts=True)
+        weight = (1.0 / count)[inverse] if self.class_prior == "uniform" else np.ones(truth.size)
+        self.sure_check_ = {}
+        for fault in faults:
+            rows = (side == "model-sure") & (top == fault)
+            right = float(np.sum(weight[rows & (truth == fault)]))
+            wrong = float(np.sum(weight[rows & (truth != fault)]))
+            self.sure_check_[fault] = {"n": int(rows.sum()), "right": right, "wrong": wrong}
+        self.sure_ = [
+            f for f in faults if self.sure_check_[f]["right"] > self.sure_check_[f]["wrong"]
+        ]
 
     # --- prediction ---------------------------------------------------------------------------
 
@@ -362,11 +451,34 @@ class FusedDiagnoser(Diagnoser):
         conditioned = np.where(possible, model, 0.0)
         conditioned /= np.maximum(conditioned.sum(axis=1, keepdims=True), 1e-300)
         choice = np.asarray(classes)[np.argmax(conditioned, axis=1)]
+        # (a NaN kurtosis, e.g. a flat window, is neither impulsive nor quiet)
+        kurt = frame["cpw_time.kurtosis"].to_numpy(dtype=np.float64)
         impulsive = np.zeros(n, dtype=bool)
         if self.impulse_kurtosis > 0:
-            kurt = np.nan_to_num(frame["cpw_time.kurtosis"].to_numpy())
             impulsive = kurt > self.impulse_kurtosis
-        overruled = "physics" if resolve == "physics" else "model-over-physics"
+        # healthy evidence, not just the absence of a strong series: no fault has even weak
+        # support of its own, and the pre-whitened signal is not impulsive
+        no_faults = [j for j, c in enumerate(classes) if c != normal]
+        quiet = ~possible[:, no_faults].any(axis=1) & (kurt <= QUIET_KURTOSIS)
+        # the model sure of a fault that shows no line of its own: called only where such
+        # calls were right out of group in training (sure_, validated in fit)
+        sure = np.zeros(n, dtype=bool)
+        if self.sure_level > 0:
+            sure = (
+                np.isin(top, list(getattr(self, "sure_", [])))
+                & (model.max(axis=1) >= self.sure_level)
+                & (kurt > QUIET_KURTOSIS)  # a quiet window is healthy evidence: never overruled
+            )
+        # a strong series proves a defect: the model may rename it, never call it normal, and
+        # only a series no stronger than those it was seen to overrule correctly out of group
+        row_sig = np.max(strong_sig, axis=1)
+        model_wins = np.full(n, resolve == "model") & (top != normal)
+        table = np.asarray(getattr(self, "disagreement_table_", []), dtype=np.float64)
+        if resolve == "model" and self.resolve == "validated" and table.size:
+            for i in np.flatnonzero(model_wins & any_strong):
+                stronger = table[:, 0] >= row_sig[i]
+                model_wins[i] = table[stronger, 2].sum() > table[stronger, 1].sum()
+        overruled = np.where(model_wins, "model-over-physics", "physics")
         side = np.where(
             any_strong,
             np.where(
@@ -376,11 +488,15 @@ class FusedDiagnoser(Diagnoser):
             ),
             np.where(
                 top == normal,
-                "model-normal",
+                np.where(quiet, "quiet-normal", "model-normal"),
                 np.where(
                     choice != normal,
                     "model",
-                    np.where(impulsive, "model-impulsive", "healthy-default"),
+                    np.where(
+                        impulsive,
+                        "model-impulsive",
+                        np.where(sure, "model-sure", "healthy-default"),
+                    ),
                 ),
             ),
         )
@@ -420,6 +536,13 @@ class FusedDiagnoser(Diagnoser):
             right = np.array([table.get(s, [0, 0])[0] for s in sides], dtype=np.float64)
             seen = np.array([table.get(s, [0, 0])[1] for s in sides], dtype=np.float64)
             measured = (right + 1.0) / (seen + 2.0)
+        # a quiet normal answer rests on physical checks, each of which a healthy bearing
+        # passes: no line for any race signature, not impulsive, and the learned model agrees.
+        # Its confidence is Laplace's rule of succession over them, as the physics rules give
+        # a quiet normal (PhysicsRuleDiagnoser): the corpus has too few healthy bearings (2) to
+        # count it out of group, and counting it on faulty bearings alone says nothing.
+        quiet = np.asarray(sides) == "quiet-normal"
+        measured[quiet] = QUIET_CONFIDENCE
         # the decided class must stay the most probable: at least just above 1/k
         sure = np.maximum(measured, np.nextafter(1.0 / k, 1.0))
         out = np.repeat(((1.0 - sure) / (k - 1))[:, None], k, axis=1)
@@ -460,10 +583,18 @@ class FusedDiagnoser(Diagnoser):
             "model-impulsive": f"the learned model decided ({top} {p_top:.0%}); no line of "
             "its defect frequency stands out but the vibration is impulsive (pre-whitened "
             f"kurtosis {float(frame['cpw_time.kurtosis'].iloc[0]):.1f})",
+            "model-sure": f"the learned model is sure ({top} {p_top:.0%}) and the vibration is "
+            f"impulsive (pre-whitened kurtosis {float(frame['cpw_time.kurtosis'].iloc[0]):.1f}), "
+            "though no line of its defect frequency stands out (as seeded ball faults often "
+            "show none); on bearings held out in training, such calls were right more often "
+            "than wrong",
             "healthy-default": f"the learned model suggested {top} ({p_top:.0%}) but no line of "
             "its defect frequency stands out: healthy by default",
             "model-normal": "no defect series stands out and the learned model finds the "
             f"vibration normal ({p_top:.0%})",
+            "quiet-normal": "no line of any defect frequency stands out, the vibration is not "
+            f"impulsive (pre-whitened kurtosis {float(frame['cpw_time.kurtosis'].iloc[0]):.1f}) "
+            f"and the learned model finds it normal ({p_top:.0%})",
         }[side]
         return why, severity
 
@@ -516,9 +647,9 @@ def side_confidence(
     ...                      ["normal"] * 10 + ["outer_race"] * 90,
     ...                      [True] * 10 + [False] * 45 + [True] * 45)
     >>> round(side_confidence(counts)["healthy-default"], 3)  # counted plainly: 10/55 = 0.18
-    0.555
+    0.534
     >>> round(side_confidence(counts, "training")["healthy-default"], 3)
-    0.135
+    0.126
     """
     if class_prior not in CLASS_PRIORS:
         raise InputError(f"class_prior must be one of {CLASS_PRIORS}, got {class_prior!r}")

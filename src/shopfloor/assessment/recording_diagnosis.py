@@ -80,7 +80,8 @@ class RecordingDiagnosis:
     evidence: every signature in every band, from the window-averaged envelope spectra of the
         same computation that produced the features (one evidence path).
     decided_by: which side decided (``physics-rules``, or a fused diagnoser's side: ``agree``,
-        ``physics``, ``model``, ``healthy-default``, ``model-normal``).
+        ``physics``, ``model``, ``model-sure``, ``healthy-default``, ``model-normal``,
+        ``quiet-normal``).
     model: name and version of the diagnoser used.
     notes: weak lines and impulsiveness noted without a fault being called.
     warnings: things the user should check (speed disagreement, speed not readable).
@@ -333,6 +334,12 @@ def _aggregate(
     n = len(labels)
     normal = FaultClass.NORMAL.value
     faults = [c for c, k in counts.items() if c not in (normal, FaultClass.UNKNOWN.value)]
+    # a fault most windows call is the verdict: averaging calibrated probabilities, which put
+    # the rest of each window's mass evenly on the other classes, must not hand the recording
+    # to a class fewer windows chose (7 of 10 windows "ball" once averaged to "outer race")
+    majority = [c for c in faults if counts[c] * 2 > n]
+    if majority:
+        top = majority[0]
     for c in faults:
         if counts[c] * 2 <= n or c != top:
             sig = SIGNATURE_OF.get(FaultClass(c))

@@ -138,6 +138,9 @@ def build(out: Path, data_dir: Path | None = None) -> dict[str, object]:
         "oof_accuracy": model.oof_accuracy_,
         "resolve": model.resolve_,
         "disagreements": model.disagreements_,
+        "disagreement_table": model.disagreement_table_,
+        "sure": model.sure_,
+        "sure_check": model.sure_check_,
         "class_prior": model.class_prior,
         "reliability": model.reliability_,
         "side_counts": model.side_counts_,
@@ -181,7 +184,18 @@ def card(record: dict[str, object]) -> str:
             if isinstance(record["oof_accuracy"], float)
             else "- out-of-group accuracy: not computed",
             f"- strong series against the model: {record['resolve']} decides (out-of-group "
-            f"disagreements: {record['disagreements']})",
+            f"disagreements: {record['disagreements']}); when the model decides, it overrules "
+            "only a series no stronger than those it overruled correctly out of group "
+            f"({len(list(record['disagreement_table']))} disagreements kept in the record), "  # type: ignore[call-overload]
+            "and never to say normal",
+            "- faults the model may call without a line of their own when it is sure and the "
+            f"window is impulsive (`model-sure`): {record['sure'] or 'none'} (validated out of "
+            "group per fault, calls made and their class-weighted right / wrong shares: "
+            + ", ".join(
+                f"{k} {int(v['n'])} calls, {v['right']:.3f} / {v['wrong']:.3f}"
+                for k, v in dict(record["sure_check"]).items()  # type: ignore[call-overload]
+            )
+            + ")",
             "- reported confidence = out-of-group accuracy of the deciding side, under a "
             f"{record['class_prior']} prior over the true classes (every class weighs the same: "
             "the plant's fault rate is unknown, and CWRU's 2 healthy bearings against 34 faulty "
@@ -220,8 +234,12 @@ def card(record: dict[str, object]) -> str:
             "- One rig, one healthy recording (5 s): the learned side has seen little healthy "
             "variety, which is why a fault is only called with physical evidence for it.",
             "- Seeded ball faults on this rig show no line at 2×BSF, BSF or the cage frequency "
-            "(Smith and Randall 2015): without a line they are answered `normal` "
-            "(healthy-default), so most of them are missed.",
+            "(Smith and Randall 2015): without a line they are called only by the `model-sure` "
+            "side, for the faults listed above; otherwise they are answered `normal` "
+            "(healthy-default).",
+            "- A `normal` answer is `quiet-normal` (no line at all, not impulsive, the model "
+            "agrees; confidence 6/7 by the rule of succession, not counted on this corpus), "
+            "`model-normal` or `healthy-default` (both measured out of group).",
             "- Scores across fault sizes and bearing types: `benchmarks/results/"
             "diagnosis_cwru.md` (protocols P3, P4; the benchmark trains its own fold models).",
             "",
