@@ -200,7 +200,10 @@ def test_a_healthy_motor_reads_normal_with_healthy_evidence(cwru_store: Store) -
     assert healthy["confidence"] == pytest.approx(6 / 7, abs=1e-4)  # as_dict rounds
     assert "not impulsive" in healthy["reason"]
     faulty = diagnose_target(DiagnoseRequest(target="cwru-130"), cwru_store)[0].as_dict()
-    assert (faulty["verdict"], faulty["decided_by"]) == ("outer_race", "agree")
+    # the store holds cwru-97 labelled healthy, so the fault is also judged against it
+    assert (faulty["verdict"], faulty["decided_by"]) == ("outer_race", "baseline")
+    before = faulty["baseline_change"]["without_baseline"]
+    assert (before["verdict"], before["decided_by"]) == ("outer_race", "agree")
 
 
 # ----------------------------------------------------------------------------- command line

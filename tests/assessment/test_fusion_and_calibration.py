@@ -89,8 +89,9 @@ class _FixedModel(FusedDiagnoser):
         return np.tile(np.asarray(self.proba, dtype=np.float64), (len(x), 1))
 
 
-def _fixed(proba: list[float]) -> _FixedModel:
+def _fixed(proba: list[float], sure_level: float = 0.0) -> _FixedModel:
     model = _FixedModel(proba)
+    model.sure_level = sure_level  # the model-sure side is off unless a test turns it on
     model.classes_ = np.array(["inner_race", "normal", "outer_race", "rolling_element"])
     model.n_features_in_ = len(feature_names())
     model.feature_names_in_ = feature_names()
@@ -130,7 +131,8 @@ def test_impulsiveness_stands_in_for_a_line_only_when_asked() -> None:
 def test_a_sure_model_calls_a_fault_without_a_line_only_where_validated_and_impulsive() -> None:
     impulsive = _quiet_row()
     impulsive["cpw_time.kurtosis"] = 7.0
-    model = _fixed([0.05, 0.05, 0.05, 0.85])  # the model is sure of a ball fault, no line
+    # the model is sure of a ball fault, no line
+    model = _fixed([0.05, 0.05, 0.05, 0.85], sure_level=0.5)
     model.sure_ = []  # not validated out of group: healthy by default
     assert model.sides(impulsive) == ["healthy-default"]
     model.sure_ = ["rolling_element"]
@@ -143,7 +145,7 @@ def test_a_sure_model_calls_a_fault_without_a_line_only_where_validated_and_impu
     assert model.sides(_quiet_row()) == ["healthy-default"]
     assert model.predict(_quiet_row())[0] == "normal"
     # nor is a fault the model is not sure of (below sure_level)
-    unsure = _fixed([0.05, 0.30, 0.20, 0.45])
+    unsure = _fixed([0.05, 0.30, 0.20, 0.45], sure_level=0.5)
     unsure.sure_ = ["rolling_element"]
     assert unsure.sides(impulsive) == ["healthy-default"]
     # a flat window (NaN kurtosis) is not impulsive either
@@ -152,10 +154,21 @@ def test_a_sure_model_calls_a_fault_without_a_line_only_where_validated_and_impu
     assert model.sides(flat) == ["healthy-default"]
 
 
+def test_the_sure_side_is_off_by_default() -> None:
+    # impulsiveness is not specific to a bearing defect: without the machine's own baseline a
+    # sure model on an impulsive window without a line stays healthy by default
+    impulsive = _quiet_row()
+    impulsive["cpw_time.kurtosis"] = 7.0
+    model = _fixed([0.05, 0.05, 0.05, 0.85])
+    model.sure_ = ["rolling_element"]
+    assert FusedDiagnoser().sure_level == 0.0
+    assert model.sides(impulsive) == ["healthy-default"]
+
+
 def test_the_sure_side_is_validated_per_fault_with_healthy_rows_weighted_as_a_class() -> None:
     frame = pd.concat([_quiet_row()] * 11, ignore_index=True)
     frame["cpw_time.kurtosis"] = 7.0  # every row impulsive, no line anywhere
-    model = _fixed([0.05, 0.05, 0.05, 0.85])
+    model = _fixed([0.05, 0.05, 0.05, 0.85], sure_level=0.5)
     probs = model.model_proba(frame.to_numpy())
     # 10 ball rows called ball (right) and 1 healthy row called ball (wrong): under the
     # uniform prior the one healthy bearing weighs as much as all ball rows together

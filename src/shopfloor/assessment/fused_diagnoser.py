@@ -30,14 +30,19 @@ Fusion, fixed in advance (not fitted):
    pre-whitened signal is impulsive beyond ``impulse_kurtosis`` (only when that is set, > 0):
    the model's probabilities (``side = "model-impulsive"``). Off by default: impacts without a
    defect line are also what looseness, gears or a rubbing fan give on a healthy bearing;
-5. no strong series, model names fault F with probability at least ``sure_level`` (0.5: more
-   likely than everything else together), nothing of F shows, the window is impulsive
+5. only when ``sure_level`` > 0 (off by default, see below): no strong series, model names
+   fault F with probability at least ``sure_level`` (0.5: more likely than everything else
+   together), nothing of F shows, the window is impulsive
    (pre-whitened kurtosis above ``QUIET_KURTOSIS``) and F is one of ``sure_``: the model's
    probabilities (``side = "model-sure"``). ``sure_`` is decided in ``fit``, per fault class,
    on out-of-group predictions: F is trusted only if such calls of F were right more often
    than wrong on bearings the model never saw (rows weighted to ``class_prior``). This is how
    CWRU's ball faults, which show no envelope line (Smith and Randall 2015), can be called;
-   a quiet window (healthy evidence) is never overruled this way;
+   a quiet window (healthy evidence) is never overruled this way. Off by default because
+   impulsiveness is not specific to a bearing defect: random impacts added to a healthy
+   bearing (no periodicity at any defect frequency) were called "rolling element 86 %" by the
+   shipped model with this side on. Against the machine's own healthy baseline
+   (``assessment/baseline_diagnosis``) a rise in impulsiveness is a finding without it;
 6. otherwise healthy by default, probabilities halfway between the model's and certainty on
    normal (``side = "healthy-default"``): a fault is called only with physical evidence for it.
 
@@ -172,8 +177,9 @@ class FusedDiagnoser(Diagnoser):
         so splits learned on one rig mean nothing on another.
     impulse_kurtosis: pre-whitened kurtosis above which impulsiveness alone lets the model call
         a fault that has no line of its own (0, the default, turns this off).
-    sure_level: the model's least probability for a ``model-sure`` call (rule 5; 0 turns the
-        side off). Which faults it may call is validated out of group in ``fit`` (``sure_``).
+    sure_level: the model's least probability for a ``model-sure`` call (rule 5; 0, the
+        default, turns the side off; 0.5 is the reported variant). Which faults it may call is
+        validated out of group in ``fit`` (``sure_``).
     class_weight: ``"balanced"`` (default): every class carries the same total weight in
         training; ``"none"``: every row weighs 1.
     class_prior: the prior over true classes under which each side's out-of-group accuracy
@@ -235,7 +241,7 @@ class FusedDiagnoser(Diagnoser):
         calibrate: bool = True,
         resolve: str = "validated",
         impulse_kurtosis: float = 0.0,
-        sure_level: float = 0.5,
+        sure_level: float = 0.0,
         class_weight: str = "balanced",
         use_level: bool = False,
         class_prior: str = "uniform",

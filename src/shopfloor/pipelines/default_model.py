@@ -188,14 +188,21 @@ def card(record: dict[str, object]) -> str:
             "only a series no stronger than those it overruled correctly out of group "
             f"({len(list(record['disagreement_table']))} disagreements kept in the record), "  # type: ignore[call-overload]
             "and never to say normal",
-            "- faults the model may call without a line of their own when it is sure and the "
-            f"window is impulsive (`model-sure`): {record['sure'] or 'none'} (validated out of "
-            "group per fault, calls made and their class-weighted right / wrong shares: "
-            + ", ".join(
-                f"{k} {int(v['n'])} calls, {v['right']:.3f} / {v['wrong']:.3f}"
-                for k, v in dict(record["sure_check"]).items()  # type: ignore[call-overload]
-            )
-            + ")",
+            (
+                "- faults the model may call without a line of their own when it is sure and "
+                f"the window is impulsive (`model-sure`): {record['sure']} (validated out of "
+                "group per fault, calls made and their class-weighted right / wrong shares: "
+                + ", ".join(
+                    f"{k} {int(v['n'])} calls, {v['right']:.3f} / {v['wrong']:.3f}"
+                    for k, v in dict(record["sure_check"]).items()  # type: ignore[call-overload]
+                )
+                + ")"
+                if record["sure"]
+                else "- `model-sure` (a fault called without a line of its own on an impulsive "
+                "window) is off in this model: impulsiveness is not specific to a bearing "
+                "defect (random impacts on a healthy bearing were called a ball fault with it "
+                "on); against a stored healthy baseline a rise in impulsiveness is a finding"
+            ),
             "- reported confidence = out-of-group accuracy of the deciding side, under a "
             f"{record['class_prior']} prior over the true classes (every class weighs the same: "
             "the plant's fault rate is unknown, and CWRU's 2 healthy bearings against 34 faulty "
@@ -234,9 +241,9 @@ def card(record: dict[str, object]) -> str:
             "- One rig, one healthy recording (5 s): the learned side has seen little healthy "
             "variety, which is why a fault is only called with physical evidence for it.",
             "- Seeded ball faults on this rig show no line at 2×BSF, BSF or the cage frequency "
-            "(Smith and Randall 2015): without a line they are called only by the `model-sure` "
-            "side, for the faults listed above; otherwise they are answered `normal` "
-            "(healthy-default).",
+            "(Smith and Randall 2015): without a line they are answered `normal` "
+            "(healthy-default, low confidence) unless the machine's own healthy baseline shows "
+            "the vibration became more impulsive (`--baseline`, `shopfloor baseline save`).",
             "- A `normal` answer is `quiet-normal` (no line at all, not impulsive, the model "
             "agrees; confidence 6/7 by the rule of succession, not counted on this corpus), "
             "`model-normal` or `healthy-default` (both measured out of group).",
