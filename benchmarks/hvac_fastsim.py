@@ -41,7 +41,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from shopfloor.control.comfort import ComfortSpec  # noqa: E402
-from shopfloor.control.logs import import_logs, logs_from_store, record_logs  # noqa: E402
+from shopfloor.control.logs import (  # noqa: E402
+    import_logs,
+    logs_from_store,
+    record_logs,
+    record_validation_logs,
+)
 from shopfloor.control.mpc import (  # noqa: E402
     SamplingMPC,
     oracle_search,
@@ -158,17 +163,23 @@ def learn(
 ) -> tuple[CabinSimulator, MPCGuard, dict[str, Any], pd.DataFrame]:
     t0 = time.perf_counter()
     paths = record_logs(vehicle, work / vehicle)
+    # validation-only drives for the guard (small setpoint moves at -5/25 °C), not for fitting
+    val_paths = record_validation_logs(vehicle, work / f"{vehicle}-validation")
     t1 = time.perf_counter()
     with Store.open(work / "home") as store:
         ids = import_logs(paths, store)
         log = logs_from_store(store, ids)
+        val_log = logs_from_store(store, import_logs(val_paths, store))
     t2 = time.perf_counter()
     sim = CabinSimulator().fit(log[list(LOG_COLUMNS)])
     t3 = time.perf_counter()
-    guard = calibrate_guard(log[list(LOG_COLUMNS)], step_s=sim.step_s)
+    guard = calibrate_guard(
+        log[list(LOG_COLUMNS)], step_s=sim.step_s, validation_log=val_log[list(LOG_COLUMNS)]
+    )
     t4 = time.perf_counter()
     info = {
         "log_runs": len(ids),
+        "validation_only_runs": len(val_paths),
         "log_rows": len(log),
         "ambient_range_c": list(sim.ambient_range_),
         "train_open_loop_cabin_rmse_k": round(sim.cabin_rmse_k_, 3),

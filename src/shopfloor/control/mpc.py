@@ -25,6 +25,7 @@ import numpy as np
 
 from shopfloor.control.comfort import ComfortSpec, comfort_metrics, warmup_s
 from shopfloor.control.mpc_guard import MPCGuard
+from shopfloor.control.observer import disturbed_rollout
 from shopfloor.control.plant import CabinPlant, Command, Episode, FloatArray
 from shopfloor.control.policies import FixedSetpoint, hvac_energy_wh, run_episode
 from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning, observer_gain
@@ -80,6 +81,8 @@ class SamplingMPC:
         self._warned = False
         self._held = self.comfort.setpoint_c
         self._left = 0
+        self._d = 0.0  # cabin disturbance estimate, K per interval (offset-free prediction)
+        self._pred = float("nan")  # last interval's one-step cabin prediction, °C
 
     def _candidates(self) -> FloatArray:
         if self.setpoints_c is not None:
@@ -89,13 +92,17 @@ class SamplingMPC:
 
     def act(self, obs: dict[str, float], future: dict[str, FloatArray]) -> Command:
         spec = self.comfort
+        heating = obs["ambient_temp"] < spec.setpoint_c  # the cabin loses heat: heating
+        gain = 0.0 if self.guard is None else self.guard.observer_gain_for(heating)
+        if gain > 0.0 and np.isfinite(self._pred):  # measured − predicted cabin
+            self._d += gain * (obs["cabin_temp"] - self._pred)
         if not self._warm and spec.low <= obs["cabin_temp"] <= spec.high:
             self._warm = True
         if not self._warm:
-            return self._commit(Command(spec.setpoint_c), obs)
+            return self._commit(Command(spec.setpoint_c), obs, future, gain)
         if self._left > 0:  # dwell: the plant's PID is still settling on the last decision
             self._left -= 1
-            return self._commit(Command(self._held), obs)
+            return self._commit(Command(self._held), obs, future, gain)
         step = self.simulator.step_s
         amb = _per_step(future["ambient_temp"], step, self.horizon_steps, obs["ambient_temp"])
         spd = _per_step(future["speed"], step, self.horizon_steps, obs["speed"])
@@ -109,18 +116,19 @@ class SamplingMPC:
         cands = np.append(self._candidates(), [self._held, spec.setpoint_c])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExtrapolationWarning)  # noted once above
-            cabin, power = self.simulator.rollout(
+            cabin, power = disturbed_rollout(
+                self.simulator,
                 obs["cabin_temp"],
                 obs["battery_temp"],
                 self._z,
                 np.repeat(cands[:, None], self.horizon_steps, axis=1),
                 amb,
                 spd,
+                self._d,
             )
         if self.guard is None:
             choice, note = choose(cands, cabin, power, spec, self.margin_k)
         else:
-            heating = obs["ambient_temp"] < spec.setpoint_c  # the cabin loses heat: heating
             choice, note = choose_guarded(
                 cands, cabin, power, spec, self.margin_k, self.guard, heating=heating
             )
@@ -128,11 +136,29 @@ class SamplingMPC:
         if note:
             self.notes.append(note)
         self._held = choice
-        return self._commit(Command(choice), obs)
+        return self._commit(Command(choice), obs, future, gain)
 
-    def _commit(self, command: Command, obs: dict[str, float]) -> Command:
+    def _commit(
+        self, command: Command, obs: dict[str, float], future: dict[str, FloatArray], gain: float
+    ) -> Command:
         """Advance the simulator's observer state (the stock PID's integral, as the simulator
-        learned it from logs) by the command now sent."""
+        learned it from logs) by the command now sent, and, with a disturbance observer
+        (``gain`` > 0), predict the cabin at this interval's end for the next innovation."""
+        if gain > 0.0:
+            step = self.simulator.step_s
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExtrapolationWarning)
+                cabin, _ = disturbed_rollout(
+                    self.simulator,
+                    obs["cabin_temp"],
+                    obs["battery_temp"],
+                    self._z,
+                    np.array([[command.setpoint_c]]),
+                    _per_step(future["ambient_temp"], step, 1, obs["ambient_temp"]),
+                    _per_step(future["speed"], step, 1, obs["speed"]),
+                    self._d,
+                )
+            self._pred = float(cabin[0, 0])
         a = observer_gain(self.simulator.step_s)
         self._z = a * self._z + (1.0 - a) * (command.setpoint_c - obs["cabin_temp"])
         return command

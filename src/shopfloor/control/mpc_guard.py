@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shopfloor.control.observer import OBSERVER_GAINS, disturbed_rollout, estimates_along
 from shopfloor.control.simulator import (
     LOG_COLUMNS,
     CabinSimulator,
@@ -76,6 +77,13 @@ class MPCGuard:
     #: "move_max_k": upper bin edge or None (unbounded), "error_k": quantile, "rollouts": n}``,
     #: ascending edges per mode; empty: ``cabin_error_k`` for every move.
     cabin_error_table: list[dict[str, Any]] = field(default_factory=list)
+    #: Disturbance-observer gain per mode (``"heating"``/``"cooling"``) the errors above were
+    #: measured with (:mod:`shopfloor.control.observer`); a missing mode: 0, no correction.
+    observer_gains: dict[str, float] = field(default_factory=dict)
+
+    def observer_gain_for(self, heating: bool) -> float:
+        """The observer gain the MPC runs with in this mode (0: uncorrected simulator)."""
+        return float(self.observer_gains.get("heating" if heating else "cooling", 0.0))
 
     def cabin_error_for(self, move_k: float, heating: bool) -> float:
         """The model's cabin error (K) for a setpoint move of ``move_k`` K in this mode: the
@@ -95,7 +103,9 @@ class MPCGuard:
     def __post_init__(self) -> None:
         if self.dwell_steps < 1:
             raise InputError(f"dwell_steps must be >= 1, got {self.dwell_steps}")
-        table_ok = all(float(r["error_k"]) >= 0.0 for r in self.cabin_error_table)
+        table_ok = all(float(r["error_k"]) >= 0.0 for r in self.cabin_error_table) and all(
+            0.0 <= float(g) <= 1.0 for g in self.observer_gains.values()
+        )
         if not (self.cabin_error_k >= 0.0 and self.saving_error_frac >= 0.0 and table_ok):
             raise InputError(
                 f"guard errors must be >= 0, got cabin {self.cabin_error_k} K, "
@@ -154,30 +164,43 @@ def closed_loop_tau_s(log: pd.DataFrame, step_s: int) -> float:
 
 
 def _horizon_errors(
-    sim: CabinSimulator, drive: pd.DataFrame, horizon: int
+    sim: CabinSimulator, drive: pd.DataFrame, horizon: int, gain: float = 0.0
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Open-loop rollouts of ``horizon`` intervals under the logged setpoints from every logged
     state of one drive once its cabin has first come within 1 K of the setpoint (where the MPC
     decides; before that it commands the stock warm-up): cabin errors (K, one row of
     ``horizon`` per rollout), predicted and logged horizon energy (W summed over the horizon's
     intervals), and each rollout's setpoint move (K: the largest |logged setpoint over the
-    horizon − setpoint held in the interval before|, the move the rollout tested)."""
+    horizon − setpoint held in the interval before|, the move the rollout tested).
+
+    With ``gain`` > 0 every rollout carries the disturbance a
+    :class:`~shopfloor.control.observer.DisturbanceObserver` of that gain estimated from the
+    drive's logged cabin up to the rollout's start (offset-free prediction, as the MPC runs it).
+    """
     s = to_steps(drive[list(LOG_COLUMNS)].to_numpy(dtype=float), sim.step_s)
     n = len(s["power"])
     near = np.flatnonzero(np.abs(s["setpoint"] - s["cabin_now"]) <= 1.0)
     first = int(near[0]) if near.size else n
+    dist = np.zeros(n)
+    if gain > 0.0:
+        # one-step predictions of every interval at once; s["observer"][k] is the state the
+        # rollout forms from the interval before and this interval's setpoint
+        keys = ("cabin_now", "battery_now", "ambient", "speed", "setpoint", "observer")
+        one = sim.step({key: s[key] for key in keys})[0]
+        dist = estimates_along(s["cabin_next"] - one, gain)
     cab_err, e_pred, e_true, moves = [], [], [], []
     for k in range(first, n - horizon + 1):
         z_before = 0.0 if k == 0 else float(s["observer"][k - 1])
         sl = slice(k, k + horizon)
-        cabin, power = sim.rollout(
+        cabin, power = disturbed_rollout(
+            sim,
             float(s["cabin_now"][k]),
             float(s["battery_now"][k]),
             z_before,
             s["setpoint"][sl][None, :],
             s["ambient"][sl],
             s["speed"][sl],
-            warn=False,
+            float(dist[k]),
         )
         cab_err.append(cabin[0] - s["cabin_next"][sl])
         e_pred.append(power[0].sum())
@@ -247,9 +270,15 @@ def calibrate_guard(
     horizon_steps: int = 8,
     validation_ambients_c: tuple[float, ...] = VALIDATION_AMBIENTS_C,
     simulator_params: dict[str, Any] | None = None,
+    validation_log: pd.DataFrame | None = None,
+    gains: tuple[float, ...] = OBSERVER_GAINS,
 ) -> MPCGuard:
     """Measure the guard's settings on a training log (1 Hz, :data:`LOG_COLUMNS`).
 
+    * ``observer_gains``: per mode, the disturbance-observer gain of ``gains`` whose corrected
+      rollouts have the smallest :data:`CABIN_ERROR_QUANTILE` quantile of |cabin error| over
+      that mode's validation rollouts (0 keeps the uncorrected simulator where correcting does
+      not help); every error below is measured with the gain chosen for its mode.
     * ``dwell_steps`` = ceil(:func:`closed_loop_tau_s` / ``step_s``), at most the horizon (a
       hold longer than the preview would commit to what was never checked).
     * ``cabin_error_k``: the :data:`CABIN_ERROR_QUANTILE` quantile of |predicted − logged
@@ -260,6 +289,9 @@ def calibrate_guard(
       bias common to every candidate cancels in a saving; what is left is the error of a
       difference), summed as |error| and divided by the logged energy (energy-weighted, so
       near-idle horizons do not dominate).
+
+    ``validation_log``: more validation drives (for example drives excited with the MPC's own
+    move sizes at the validation ambients); they are never used to fit the simulator.
 
     Both errors count only states after the cabin first comes within 1 K of its setpoint, the
     states where the MPC decides.
@@ -276,18 +308,38 @@ def calibrate_guard(
     train, val = log[~held], log[held]
     sim = CabinSimulator(step_s=step_s, **(simulator_params or {})).fit(train[list(LOG_COLUMNS)])
     tau = closed_loop_tau_s(train, step_s)
+    drives = _drives(val) + ([] if validation_log is None else _drives(validation_log))
+    modes = {
+        # heating where the logged ambient is below the logged setpoint (the cabin loses heat)
+        id(d): "heating" if d["ambient_temp"].mean() < d["setpoint"].mean() else "cooling"
+        for d in drives
+    }
+    runs: dict[float, list[tuple[str, tuple[FloatArray, ...]]]] = {
+        g: [(modes[id(d)], _horizon_errors(sim, d, horizon_steps, g)) for d in drives]
+        for g in gains
+    }
+    chosen: dict[str, float] = {}
+    by_gain: dict[str, dict[str, float]] = {}
+    for mode in ("heating", "cooling"):
+        for g in gains:
+            e = [r[0].ravel() for m, r in runs[g] if m == mode and r[0].size]
+            if e:
+                q = float(np.quantile(np.abs(np.concatenate(e)), CABIN_ERROR_QUANTILE))
+                by_gain.setdefault(mode, {})[f"{g:g}"] = round(q, 4)
+        if mode in by_gain:
+            errors = by_gain[mode]
+            chosen[mode] = float(min(errors, key=errors.__getitem__))
     errs, resid, total = [], 0.0, 0.0
     by_mode: dict[str, tuple[list[FloatArray], list[FloatArray]]] = {
         "heating": ([], []),
         "cooling": ([], []),
     }
-    for d in _drives(val):
-        ce, ep, et, mv = _horizon_errors(sim, d, horizon_steps)
+    for k, d in enumerate(drives):
+        mode = modes[id(d)]
+        ce, ep, et, mv = runs[chosen.get(mode, gains[0])][k][1]
         if ce.size == 0:
             continue
         errs.append(ce.ravel())
-        # heating where the logged ambient is below the logged setpoint (the cabin loses heat)
-        mode = "heating" if d["ambient_temp"].mean() < d["setpoint"].mean() else "cooling"
         by_mode[mode][0].append(ce)
         by_mode[mode][1].append(mv)
         if et.sum() > 0:
@@ -305,11 +357,17 @@ def calibrate_guard(
         if e
         for row in error_by_move(np.concatenate(e), np.concatenate(m), mode)
     ]
+    extra = 0 if validation_log is None else len(_drives(validation_log))
     how = {
         "split": f"drives at logged ambients {list(validation_ambients_c)} °C left out; "
         f"simulator fitted on the other {len(_drives(train))} drives, checked on "
-        f"{len(_drives(val))}",
+        f"{len(_drives(val))}" + (f" plus {extra} validation-only drives" if extra else ""),
         "closed_loop_tau_s": round(tau, 1),
+        "observer": "offset-free prediction: a cabin disturbance (K per interval) estimated from "
+        "the measured cabin each interval and carried over the horizon; gain per mode chosen "
+        f"from {list(gains)} by the smallest {CABIN_ERROR_QUANTILE:.0%} |cabin error| over that "
+        "mode's validation rollouts (0: uncorrected)",
+        "observer_error_by_gain": by_gain,
         "dwell": f"ceil(tau / {step_s} s) capped at the {horizon_steps}-interval horizon",
         "cabin_error": f"{CABIN_ERROR_QUANTILE:.0%} quantile of |cabin error| over "
         f"{horizon_steps}-interval open-loop rollouts from every validation state past warm-up",
@@ -325,7 +383,7 @@ def calibrate_guard(
         "each drive's predicted/logged energy ratio removed (a bias common to every candidate "
         "cancels in a saving)",
     }
-    return MPCGuard(dwell, cab, sav, how, table)
+    return MPCGuard(dwell, cab, sav, how, table, chosen)
 
 
 def run_starts_ids(log: pd.DataFrame) -> FloatArray:
@@ -340,6 +398,8 @@ def run_starts_ids(log: pd.DataFrame) -> FloatArray:
 #: Prefix of the registry metrics that carry :attr:`MPCGuard.cabin_error_table` (the model
 #: registry stores flat name → number metrics).
 TABLE_METRIC_PREFIX = "mpc_guard_cabin_error_"
+#: Prefix of the registry metrics that carry :attr:`MPCGuard.observer_gains`.
+GAIN_METRIC_PREFIX = "mpc_guard_observer_gain_"
 
 
 def table_metrics(guard: MPCGuard) -> dict[str, float]:
@@ -349,7 +409,19 @@ def table_metrics(guard: MPCGuard) -> dict[str, float]:
     for r in guard.cabin_error_table:
         edge = "any" if r["move_max_k"] is None else f"le_{float(r['move_max_k']):g}"
         out[f"{TABLE_METRIC_PREFIX}{r['mode']}_move_{edge}"] = float(r["error_k"])
+    for mode, gain in guard.observer_gains.items():
+        out[f"{GAIN_METRIC_PREFIX}{mode}"] = float(gain)
     return out
+
+
+def gains_from_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The observer gains :func:`table_metrics` stored (empty for a store learned before the
+    observer existed: the MPC then runs the uncorrected simulator)."""
+    return {
+        name.removeprefix(GAIN_METRIC_PREFIX): float(v)
+        for name, v in metrics.items()
+        if name.startswith(GAIN_METRIC_PREFIX)
+    }
 
 
 def table_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
