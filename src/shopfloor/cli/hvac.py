@@ -114,6 +114,7 @@ def _guard_from(metrics: dict[str, Any]) -> Any:
         float(saving),
         cabin_error_table=table_from_metrics(metrics),
         observer_gains=gains_from_metrics(metrics),
+        correct_energy=bool(metrics.get("mpc_guard_energy_corrected", 1.0)),
     )
 
 

@@ -126,6 +126,17 @@ class SamplingMPC:
                 spd,
                 self._d,
             )
+            if self._d != 0.0 and self.guard is not None and not self.guard.correct_energy:
+                # the guard measured the uncorrected energy as the better one
+                _, power = self.simulator.rollout(
+                    obs["cabin_temp"],
+                    obs["battery_temp"],
+                    self._z,
+                    np.repeat(cands[:, None], self.horizon_steps, axis=1),
+                    amb,
+                    spd,
+                    warn=False,
+                )
         if self.guard is None:
             choice, note = choose(cands, cabin, power, spec, self.margin_k)
         else:

@@ -80,6 +80,9 @@ class MPCGuard:
     #: Disturbance-observer gain per mode (``"heating"``/``"cooling"``) the errors above were
     #: measured with (:mod:`shopfloor.control.observer`); a missing mode: 0, no correction.
     observer_gains: dict[str, float] = field(default_factory=dict)
+    #: Whether the predicted energy comes from the disturbed rollout too (else from the
+    #: uncorrected one): whichever had the smaller saving error on the validation split.
+    correct_energy: bool = True
 
     def observer_gain_for(self, heating: bool) -> float:
         """The observer gain the MPC runs with in this mode (0: uncorrected simulator)."""
@@ -329,11 +332,19 @@ def calibrate_guard(
         if mode in by_gain:
             errors = by_gain[mode]
             chosen[mode] = float(min(errors, key=errors.__getitem__))
-    errs, resid, total = [], 0.0, 0.0
+    errs: list[FloatArray] = []
     by_mode: dict[str, tuple[list[FloatArray], list[FloatArray]]] = {
         "heating": ([], []),
         "cooling": ([], []),
     }
+    # saving error with the energy of the disturbed rollouts (the gain chosen per mode) and of
+    # the uncorrected ones (gain 0): the disturbance is a cabin correction, and carrying it
+    # into the power model need not make the energy better
+    resid = {"corrected": 0.0, "uncorrected": 0.0}
+    total = 0.0
+    plain = runs.get(0.0) or [
+        (modes[id(d)], _horizon_errors(sim, d, horizon_steps, 0.0)) for d in drives
+    ]
     for k, d in enumerate(drives):
         mode = modes[id(d)]
         ce, ep, et, mv = runs[chosen.get(mode, gains[0])][k][1]
@@ -343,13 +354,16 @@ def calibrate_guard(
         by_mode[mode][0].append(ce)
         by_mode[mode][1].append(mv)
         if et.sum() > 0:
-            scale = ep.sum() / et.sum()
-            resid += float(np.abs(ep - scale * et).sum())
             total += float(et.sum())
+            for name, pred in (("corrected", ep), ("uncorrected", plain[k][1][1])):
+                scale = pred.sum() / et.sum()
+                resid[name] += float(np.abs(pred - scale * et).sum())
     if not errs:
         raise InputError("validation drives have no state past warm-up a horizon from the end")
     cab = float(np.quantile(np.abs(np.concatenate(errs)), CABIN_ERROR_QUANTILE))
-    sav = resid / total if total > 0 else 0.0
+    sav_by = {k: (v / total if total > 0 else 0.0) for k, v in resid.items()}
+    correct_energy = sav_by["corrected"] <= sav_by["uncorrected"]
+    sav = sav_by["corrected" if correct_energy else "uncorrected"]
     dwell = max(1, min(horizon_steps, math.ceil(tau / step_s)))
     table = [
         row
@@ -381,9 +395,11 @@ def calibrate_guard(
         "proposes; cabin_error_k (all moves pooled) only where a mode has no row",
         "saving_error": "sum |horizon-energy error| / logged energy over the same rollouts, "
         "each drive's predicted/logged energy ratio removed (a bias common to every candidate "
-        "cancels in a saving)",
+        "cancels in a saving), with the energy of the disturbed or of the uncorrected rollouts, "
+        "whichever is smaller (correct_energy)",
+        "saving_error_by_energy": {k: round(v, 4) for k, v in sav_by.items()},
     }
-    return MPCGuard(dwell, cab, sav, how, table, chosen)
+    return MPCGuard(dwell, cab, sav, how, table, chosen, correct_energy)
 
 
 def run_starts_ids(log: pd.DataFrame) -> FloatArray:
@@ -400,6 +416,8 @@ def run_starts_ids(log: pd.DataFrame) -> FloatArray:
 TABLE_METRIC_PREFIX = "mpc_guard_cabin_error_"
 #: Prefix of the registry metrics that carry :attr:`MPCGuard.observer_gains`.
 GAIN_METRIC_PREFIX = "mpc_guard_observer_gain_"
+#: Registry metric of :attr:`MPCGuard.correct_energy` (1 or 0).
+ENERGY_METRIC = "mpc_guard_energy_corrected"
 
 
 def table_metrics(guard: MPCGuard) -> dict[str, float]:
@@ -411,6 +429,7 @@ def table_metrics(guard: MPCGuard) -> dict[str, float]:
         out[f"{TABLE_METRIC_PREFIX}{r['mode']}_move_{edge}"] = float(r["error_k"])
     for mode, gain in guard.observer_gains.items():
         out[f"{GAIN_METRIC_PREFIX}{mode}"] = float(gain)
+    out[ENERGY_METRIC] = float(guard.correct_energy)
     return out
 
 
