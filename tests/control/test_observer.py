@@ -145,3 +145,81 @@ def test_validation_drives_step_by_the_mpc_move_sizes(tmp_path: Path) -> None:
         assert np.all((steps >= 0.25 - 1e-3) & (steps <= 1.0 + 1e-3))
         assert sp.min() >= lo - 1e-3
         assert sp.max() <= hi + 1e-3
+
+
+# --- the stock loop's settled offset ---------------------------------------------------------
+def _settled_log(ambient: float, offset: float, wobble: float, n: int = 1200) -> pd.DataFrame:
+    """A stock drive (setpoint 22 throughout) whose cabin warms up linearly from ambient to
+    22 + offset in 300 s, then holds it ± ``wobble``."""
+    t = np.arange(n, dtype=float)
+    target = 22.0 + offset
+    cab = np.where(t < 300, ambient + (target - ambient) * t / 300.0, target)
+    cab = cab + np.where(t >= 300, wobble * np.sin(t / 20.0), 0.0)
+    return pd.DataFrame(
+        {
+            "time_s": t,
+            "cabin_temp": cab,
+            "battery_temp": ambient,
+            "ambient_temp": ambient,
+            "speed": 10.0,
+            "hvac_power": 1000.0,
+            "setpoint": 22.0,
+        }
+    )
+
+
+def test_steady_offsets_known_answer() -> None:
+    from shopfloor.control.steady import offset_bounds, steady_offsets
+
+    excited = _settled_log(5.0, -2.0, 0.0)
+    excited.loc[600:, "setpoint"] = 23.0  # a drive whose setpoint moves is not read
+    log = pd.concat(
+        [_settled_log(5.0, -0.5, 0.05), _settled_log(15.0, -0.4, 0.02), excited],
+        ignore_index=True,
+    )
+    rows = steady_offsets(log, tau_s=40.0)
+    assert [(r["ambient_c"], r["mode"]) for r in rows] == [(5.0, "heating"), (15.0, "heating")]
+    assert rows[0]["low_k"] == pytest.approx(-0.55, abs=1e-3)
+    assert rows[0]["high_k"] == pytest.approx(-0.45, abs=1e-3)
+    # the settled part starts 3 tau after the cabin first came within 1 K of the setpoint
+    first_in = int(np.ceil(300 * 16.0 / 16.5))  # the ramp from 5 °C reaches 21 °C here
+    assert rows[0]["seconds"] == 1200 - (first_in + 120)
+    assert offset_bounds(rows, 15.2) == (rows[1]["low_k"], rows[1]["high_k"])
+    # between two logged ambients: the union of both, never narrower than either
+    assert offset_bounds(rows, 10.0) == (rows[0]["low_k"], rows[1]["high_k"])
+    assert offset_bounds(rows, 0.0) is None  # no extrapolation
+    assert offset_bounds([], 10.0) is None
+
+
+def test_settled_offset_lets_a_relaxing_step_through_only_inside_the_band() -> None:
+    from shopfloor.control.mpc import choose_guarded
+
+    spec = ComfortSpec()
+    # heating; held 22 (row -2) and stock 22 (row -1); candidate 21.75 relaxes, predicted at
+    # 21.3 over the horizon: too close to the edge for a 0.6 K model error
+    cands = np.array([21.75, 21.25, 22.0, 22.0])
+    cabin = np.array([[21.3] * 4, [21.2] * 4, [21.5] * 4, [21.5] * 4])
+    power = np.array([[800.0] * 4, [700.0] * 4, [1000.0] * 4, [1000.0] * 4])
+    rows = [{"ambient_c": 15.0, "mode": "heating", "low_k": -0.56, "high_k": -0.5, "seconds": 600}]
+    guard = MPCGuard(cabin_error_k=0.6, saving_error_frac=0.05, steady_offsets=rows)
+    kw = {"heating": True}
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, **kw)[0] == 22.0
+    # at 15 °C the settled cabin at 21.75 is 21.19..21.25 (inside by the margin): taken; at
+    # 21.25 it would be 20.69: refused although cheaper
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, ambient_c=15.0, **kw)[0] == 21.75
+    # a predicted horizon point outside the margin still refuses it
+    cabin[0, 2] = 21.02
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, ambient_c=15.0, **kw)[0] == 22.0
+    # no logged neighbour on one side: no settled-offset route
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, ambient_c=30.0, **kw)[0] == 22.0
+
+
+def test_steady_offsets_round_trip_through_registry_metrics() -> None:
+    from shopfloor.control.mpc_guard import steady_from_metrics
+
+    rows = [
+        {"ambient_c": -5.0, "mode": "heating", "low_k": -1.5, "high_k": -0.6, "seconds": 0},
+        {"ambient_c": 35.0, "mode": "cooling", "low_k": 0.52, "high_k": 0.8, "seconds": 0},
+    ]
+    guard = MPCGuard(steady_offsets=rows)
+    assert steady_from_metrics(table_metrics(guard)) == rows

@@ -103,7 +103,12 @@ _GUARD_METRICS = ("mpc_guard_dwell_steps", "mpc_guard_cabin_error_k", "mpc_guard
 
 def _guard_from(metrics: dict[str, Any]) -> Any:
     """The MPC guard 'hvac learn' measured on the training logs, or ``None`` (stated)."""
-    from shopfloor.control.mpc_guard import MPCGuard, gains_from_metrics, table_from_metrics
+    from shopfloor.control.mpc_guard import (
+        MPCGuard,
+        gains_from_metrics,
+        steady_from_metrics,
+        table_from_metrics,
+    )
 
     if not all(k in metrics for k in _GUARD_METRICS):
         return None
@@ -115,6 +120,7 @@ def _guard_from(metrics: dict[str, Any]) -> Any:
         cabin_error_table=table_from_metrics(metrics),
         observer_gains=gains_from_metrics(metrics),
         correct_energy=bool(metrics.get("mpc_guard_energy_corrected", 1.0)),
+        steady_offsets=steady_from_metrics(metrics),
     )
 
 

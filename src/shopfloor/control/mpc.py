@@ -29,6 +29,7 @@ from shopfloor.control.observer import disturbed_rollout
 from shopfloor.control.plant import CabinPlant, Command, Episode, FloatArray
 from shopfloor.control.policies import FixedSetpoint, hvac_energy_wh, run_episode
 from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning, observer_gain
+from shopfloor.control.steady import offset_bounds
 
 
 @dataclass
@@ -141,7 +142,14 @@ class SamplingMPC:
             choice, note = choose(cands, cabin, power, spec, self.margin_k)
         else:
             choice, note = choose_guarded(
-                cands, cabin, power, spec, self.margin_k, self.guard, heating=heating
+                cands,
+                cabin,
+                power,
+                spec,
+                self.margin_k,
+                self.guard,
+                heating=heating,
+                ambient_c=float(np.mean(amb)),
             )
             self._left = self.guard.dwell_steps - 1
         if note:
@@ -200,6 +208,7 @@ def choose_guarded(
     guard: MPCGuard,
     *,
     heating: bool = True,
+    ambient_c: float | None = None,
 ) -> tuple[float, str]:
     """:func:`choose` with the guard's rules. Rows: candidates, then the setpoint held now
     (second to last), then the stock setpoint (last).
@@ -209,7 +218,11 @@ def choose_guarded(
     cabin error for that move (``guard.cabin_error_for(candidate − held, heating)``, or
     ``margin_k``, the larger): an absolute test, not a comparison with stock's predicted
     excursion (a stock prediction just outside the band used to let a relaxing step through at
-    the edge). The stock setpoint is kept unless the chosen candidate's predicted saving over
+    the edge). Where the guard has the stock loop's settled offsets for ``ambient_c`` (°C), a
+    relaxing step also passes when the settled cabin at that setpoint (setpoint + the logged
+    settled offset bounds) and the whole predicted horizon both stay ``margin_k`` inside the
+    band: the settled offset is read off the logs, with no horizon model error in it.
+    The stock setpoint is kept unless the chosen candidate's predicted saving over
     the horizon, as a fraction of stock's predicted energy, exceeds ``guard.saving_error_frac``.
     """
     energy = power.sum(axis=1)
@@ -217,11 +230,18 @@ def choose_guarded(
     excess = ComfortSpec(spec.setpoint_c, spec.band_k - margin_k).excess_k(cabin).sum(axis=1)
     relaxing = energy < energy[-2]
     inside = np.ones(len(cands), dtype=bool)
+    bounds = None if ambient_c is None else offset_bounds(guard.steady_offsets, ambient_c)
     for i in np.flatnonzero(relaxing):
         err = guard.cabin_error_for(float(cands[i] - cands[-2]), heating)
         strict_k = min(max(margin_k, err), spec.band_k - 1e-6)
         lo, hi = spec.low + strict_k, spec.high - strict_k
         inside[i] = bool(np.all((cabin[i] >= lo) & (cabin[i] <= hi)))
+        if not inside[i] and bounds is not None:
+            # settled-offset route: the stock loop's logged settled cabin at this setpoint stays
+            # inside the band by the margin, and so does the whole predicted horizon
+            lo, hi = spec.low + margin_k, spec.high - margin_k
+            settled = lo <= cands[i] + bounds[0] and cands[i] + bounds[1] <= hi
+            inside[i] = settled and bool(np.all((cabin[i] >= lo) & (cabin[i] <= hi)))
     feasible = (excess <= stock_excess) & (~relaxing | inside)
     stock = float(cands[-1])
     if not feasible.any():

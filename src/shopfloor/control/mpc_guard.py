@@ -37,6 +37,7 @@ from shopfloor.control.simulator import (
     run_starts,
     to_steps,
 )
+from shopfloor.control.steady import SETTLE_TAUS, steady_offsets
 from shopfloor.core.errors import InputError
 
 #: Logged ambients (°C) left out for validation: one cold, one warm, both inside the logged
@@ -83,6 +84,9 @@ class MPCGuard:
     #: Whether the predicted energy comes from the disturbed rollout too (else from the
     #: uncorrected one): whichever had the smaller saving error on the validation split.
     correct_energy: bool = True
+    #: The stock loop's settled cabin − setpoint bounds per logged ambient
+    #: (:func:`~shopfloor.control.steady.steady_offsets`); empty: no settled-offset route.
+    steady_offsets: list[dict[str, Any]] = field(default_factory=list)
 
     def observer_gain_for(self, heating: bool) -> float:
         """The observer gain the MPC runs with in this mode (0: uncorrected simulator)."""
@@ -399,7 +403,14 @@ def calibrate_guard(
         "whichever is smaller (correct_energy)",
         "saving_error_by_energy": {k: round(v, 4) for k, v in sav_by.items()},
     }
-    return MPCGuard(dwell, cab, sav, how, table, chosen, correct_energy)
+    how["steady_offsets"] = (
+        "extreme settled cabin - setpoint per logged ambient, from every stock drive (setpoint "
+        f"never moved) of the training log, from {SETTLE_TAUS:g} closed-loop time constants "
+        "after the cabin first entered the band; an ambient between two logged ones gets the "
+        "union of both"
+    )
+    steady = steady_offsets(log, tau)
+    return MPCGuard(dwell, cab, sav, how, table, chosen, correct_energy, steady)
 
 
 def run_starts_ids(log: pd.DataFrame) -> FloatArray:
@@ -418,6 +429,8 @@ TABLE_METRIC_PREFIX = "mpc_guard_cabin_error_"
 GAIN_METRIC_PREFIX = "mpc_guard_observer_gain_"
 #: Registry metric of :attr:`MPCGuard.correct_energy` (1 or 0).
 ENERGY_METRIC = "mpc_guard_energy_corrected"
+#: Prefix of the registry metrics that carry :attr:`MPCGuard.steady_offsets`.
+STEADY_METRIC_PREFIX = "mpc_guard_steady_offset_"
 
 
 def table_metrics(guard: MPCGuard) -> dict[str, float]:
@@ -430,7 +443,27 @@ def table_metrics(guard: MPCGuard) -> dict[str, float]:
     for mode, gain in guard.observer_gains.items():
         out[f"{GAIN_METRIC_PREFIX}{mode}"] = float(gain)
     out[ENERGY_METRIC] = float(guard.correct_energy)
+    for r in guard.steady_offsets:
+        key = f"{STEADY_METRIC_PREFIX}{r['ambient_c']:g}_"
+        out[key + "low"] = float(r["low_k"])
+        out[key + "high"] = float(r["high_k"])
+        out[key + "heating"] = float(r["mode"] == "heating")
     return out
+
+
+def steady_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inverse of the settled-offset part of :func:`table_metrics` (seconds not kept)."""
+    rows: dict[float, dict[str, Any]] = {}
+    for name, v in metrics.items():
+        if not name.startswith(STEADY_METRIC_PREFIX):
+            continue
+        amb, what = name[len(STEADY_METRIC_PREFIX) :].rsplit("_", 1)
+        row = rows.setdefault(float(amb), {"ambient_c": float(amb), "seconds": 0})
+        if what == "heating":
+            row["mode"] = "heating" if float(v) else "cooling"
+        else:
+            row[f"{what}_k"] = float(v)
+    return [rows[a] for a in sorted(rows)]
 
 
 def gains_from_metrics(metrics: dict[str, Any]) -> dict[str, float]:
