@@ -10,16 +10,24 @@ Grey-box, per control interval of ``step_s`` seconds:
   (heating and cooling apart), and its controller is learned as the pack temperature window it
   keeps (heat below, cool above) with the largest rate seen in the logs.
 * **Cabin HVAC power** (the vehicle's own PID with deadband, droop and integral state): a linear
-  load model (heating and cooling apart: conductance times the cabin-ambient difference, speed,
-  ambient-dependent efficiency, setpoint error and an observer state) plus trees on the
-  residual. The observer is a leaky integral of the setpoint error (time constant
+  model of the heat delivered to the cabin (heating and cooling apart, by whether the cabin is
+  below its setpoint: conductance times the cabin-ambient difference, speed, ambient, setpoint
+  error and an observer state) plus trees on the residual, capped at the largest delivered heat
+  in the logs; the electric power is that heat divided by the COP, whose dependence on the
+  temperature lift is identified from the logged cabin heat balance
+  (:func:`~shopfloor.control.sim_features.fit_cop_shape`: a resistance heater's COP comes out
+  constant, a heat pump's falls with lift). The cabin RC model is driven by the delivered heat.
+  The observer is a leaky integral of the setpoint error (time constant
   :data:`OBSERVER_TAU_S`) computed from logged cabin temperature and setpoint only: it stands in
   for the PID's hidden integral, so the model can predict the stock controller's droop.
 
 The total HVAC power the logger records is cabin power plus pack-loop power; the learner never
-sees the split. Inputs are only what a car's logger records
+sees the split (nor the COP). Inputs are only what a car's logger records
 (:data:`shopfloor.control.plant.CHANNELS`) plus the setpoint command. The model knows the
 ambient range it was trained on and warns with :class:`ExtrapolationWarning` outside it.
+
+Log handling lives in :mod:`shopfloor.control.sim_data` and the regressors in
+:mod:`shopfloor.control.sim_features`; this module re-exports the public names.
 """
 
 from __future__ import annotations
@@ -33,201 +41,48 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.optimize
 
+from shopfloor.control.sim_data import (
+    LOG_COLUMNS,
+    OBSERVER_TAU_S,
+    ExtrapolationWarning,
+    FloatArray,
+    accuracy,
+    check_log,
+    observer,
+    observer_gain,
+    replay_table,
+    run_starts,
+    to_steps,
+)
+from shopfloor.control.sim_features import (
+    PACK_HEAT_FLOOR_K,
+    PASSIVE_AMBIENT_C,
+    cop_relative,
+    fit_cop_shape,
+    load_features,
+    passive_pack,
+    rc_cabin,
+    tree_features,
+)
 from shopfloor.core.base import Interval, Predictor
 from shopfloor.core.errors import InputError, NotFittedError
 
-FloatArray = npt.NDArray[np.float64]
-
-#: Columns of a log table for :meth:`CabinSimulator.fit`, in this order (1 Hz rows). A new
-#: drive starts wherever ``time_s`` restarts (does not increase); an optional text ``run``
-#: column names drives in :meth:`CabinSimulator.simulate_log`.
-LOG_COLUMNS = (
-    "time_s",
-    "cabin_temp",
-    "battery_temp",
-    "ambient_temp",
-    "speed",
-    "hvac_power",
-    "setpoint",
-)
-
-
-class ExtrapolationWarning(UserWarning):
-    """The simulator was asked about conditions outside those in its training logs."""
-
-
-def run_starts(time_s: FloatArray) -> npt.NDArray[np.intp]:
-    """Row indices where a drive starts: the first row and wherever time does not increase."""
-    t = np.asarray(time_s, dtype=float)
-    return np.concatenate([[0], np.flatnonzero(np.diff(t) <= 0) + 1]).astype(np.intp)
-
-
-def check_log(log: pd.DataFrame | FloatArray, source: str = "log") -> None:
-    """Raise :class:`InputError` for a log the simulator cannot learn from: missing columns,
-    NaN or infinite values (naming row and column) or a gap in a drive's 1 Hz time."""
-    if isinstance(log, pd.DataFrame):
-        missing = [c for c in LOG_COLUMNS if c not in log.columns]
-        if missing:
-            raise InputError(f"log lacks columns {missing}", source=source)
-        values = log[list(LOG_COLUMNS)].to_numpy(dtype=float)
-    else:
-        values = np.asarray(log, dtype=float)
-        if values.ndim != 2 or values.shape[1] != len(LOG_COLUMNS):
-            raise InputError(
-                f"log must have the {len(LOG_COLUMNS)} columns {list(LOG_COLUMNS)}, got shape "
-                f"{values.shape}",
-                source=source,
-            )
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise InputError(
-            f"NaN or infinite value in row {row}: drop or fill it before learning",
-            source=source,
-            column=LOG_COLUMNS[col],
-        )
-    dt = np.diff(values[:, 0])
-    gap = np.flatnonzero((dt > 0) & ~np.isclose(dt, 1.0))
-    if gap.size:
-        i = int(gap[0])
-        raise InputError(
-            f"a gap or step of {dt[i]:g} s after t={values[i, 0]:g} s (row {i}); the simulator "
-            "learns from gap-free 1 Hz logs (split the drive at the gap)",
-            source=source,
-            column="time_s",
-        )
-
-
-#: Time constant of the setpoint-error observer, s: the order of a cabin's thermal time constant
-#: (minutes), so the state remembers a warm-up's error but forgets last quarter-hour's.
-OBSERVER_TAU_S = 600.0
-#: Ambients (°C) where a pack's thermal management is off (packs are heated in the cold and
-#: cooled in the heat; near room temperature they only exchange heat passively). The pack's
-#: passive RC model is learned from these intervals.
-PASSIVE_AMBIENT_C = (10.0, 30.0)
-#: Smallest pack temperature change per 30 s (K) attributed to the pack loop: about the
-#: resolution of a pack temperature logger.
-PACK_HEAT_FLOOR_K = 0.01
-
-
-def observer_gain(step_s: int) -> float:
-    """Per-interval decay of the observer state."""
-    return float(np.exp(-step_s / OBSERVER_TAU_S))
-
-
-def observer(
-    setpoint: FloatArray, cabin_now: FloatArray, step_s: int, z0: float = 0.0
-) -> FloatArray:
-    """Observer state (K) at each interval start: a leaky mean of setpoint − cabin up to and
-    including that interval's start (the stock PID's integral, seen through the logs)."""
-    a = observer_gain(step_s)
-    z = np.empty(len(setpoint))
-    acc = z0
-    for k in range(len(setpoint)):
-        acc = a * acc + (1.0 - a) * (setpoint[k] - cabin_now[k])
-        z[k] = acc
-    return z
-
-
-def to_steps(values: FloatArray, step_s: int) -> dict[str, FloatArray]:
-    """Aggregate a 1 Hz log (rows x :data:`LOG_COLUMNS`) to control intervals: states at
-    interval starts, inputs and HVAC power as means over the interval, and the observer."""
-    col = {name: k for k, name in enumerate(LOG_COLUMNS)}
-    cols: dict[str, list[FloatArray]] = {}
-    bounds = [*run_starts(values[:, 0]).tolist(), len(values)]
-    for a, b in itertools.pairwise(bounds):
-        part = values[a:b]
-        n = (len(part) - 1) // step_s
-        if n < 2:
-            continue
-        idx = np.arange(n) * step_s
-
-        def mean_over(name: str, part: FloatArray = part, n: int = n) -> FloatArray:
-            arr = part[1 : n * step_s + 1, col[name]]
-            out: FloatArray = arr.reshape(n, step_s).mean(axis=1)
-            return out
-
-        cab = part[:, col["cabin_temp"]]
-        bat = part[:, col["battery_temp"]]
-        setpoint = mean_over("setpoint")
-        one = {
-            "cabin_now": cab[idx],
-            "cabin_next": cab[idx + step_s],
-            "battery_now": bat[idx],
-            "battery_next": bat[idx + step_s],
-            "ambient": mean_over("ambient_temp"),
-            "speed": mean_over("speed"),
-            "setpoint": setpoint,
-            "observer": observer(setpoint, cab[idx], step_s),
-            "power": mean_over("hvac_power"),
-        }
-        for key, arr in one.items():
-            cols.setdefault(key, []).append(arr)
-    if not cols:
-        raise InputError(f"log has no drive longer than two {step_s}-s control intervals")
-    return {k: np.concatenate(v) for k, v in cols.items()}
-
-
-def _heating(s: dict[str, FloatArray]) -> FloatArray:
-    # The vehicle's controller heats while the cabin is below its setpoint and cools above it
-    # (ambient alone does not say which: mild days need both).
-    return (s["cabin_now"] < s["setpoint"]).astype(float)
-
-
-def _load_features(s: dict[str, FloatArray]) -> FloatArray:
-    """Linear cabin-power regressors, heating season (ambient below setpoint) and cooling apart:
-    offset, conductance (cabin − ambient), its speed dependence, its ambient dependence (a heat
-    pump's efficiency), setpoint error and observer state."""
-    heat = (s["ambient"] < s["setpoint"]).astype(float)
-    d = s["cabin_now"] - s["ambient"]
-    cols = []
-    for m in (heat, 1.0 - heat):
-        cols += [
-            m,
-            m * d,
-            m * d * s["speed"],
-            m * d * s["ambient"],
-            m * (s["setpoint"] - s["cabin_now"]),
-            m * s["observer"],
-        ]
-    return np.column_stack(cols)
-
-
-def _tree_features(s: dict[str, FloatArray]) -> FloatArray:
-    return np.column_stack(
-        [
-            s["setpoint"] - s["cabin_now"],
-            s["observer"],
-            s["ambient"] - s["cabin_now"],
-            s["speed"],
-            s["setpoint"] - s["ambient"],
-            s["battery_now"] - s["cabin_now"],
-        ]
-    )
-
-
-def _passive_pack(s: dict[str, FloatArray]) -> FloatArray:
-    """Pack regressors without its thermal management: exchange with ambient and cabin, and
-    driving losses (speed)."""
-    return np.column_stack(
-        [s["ambient"] - s["battery_now"], s["cabin_now"] - s["battery_now"], s["speed"]]
-    )
-
-
-def _rc_cabin(s: dict[str, FloatArray], cabin_power: FloatArray) -> FloatArray:
-    """Regressors of the cabin RC model's temperature change over one interval."""
-    heating = _heating(s)
-    cab_dt = s["ambient"] - s["cabin_now"]
-    return np.column_stack(
-        [
-            cab_dt,
-            cab_dt * s["speed"],
-            s["battery_now"] - s["cabin_now"],
-            cabin_power * heating / 1000.0,
-            cabin_power * (1.0 - heating) / 1000.0,
-            np.ones_like(cab_dt),
-        ]
-    )
+__all__ = [
+    "LOG_COLUMNS",
+    "OBSERVER_TAU_S",
+    "PACK_HEAT_FLOOR_K",
+    "PASSIVE_AMBIENT_C",
+    "CabinSimulator",
+    "ExtrapolationWarning",
+    "FloatArray",
+    "accuracy",
+    "check_log",
+    "observer",
+    "observer_gain",
+    "replay_table",
+    "run_starts",
+    "to_steps",
+]
 
 
 class CabinSimulator(Predictor):
@@ -253,8 +108,13 @@ class CabinSimulator(Predictor):
     ----------
     ambient_range_:
         (min, max) mean ambient of the training intervals, °C.
-    rc_cabin_, rc_battery_:
+    rc_cabin_, rc_pack_:
         Least-squares RC coefficients.
+    cop_shape_:
+        (r_heat, r_cool): the COP's lift dependence identified from the logs
+        (:func:`~shopfloor.control.sim_features.cop_relative`; 0 = constant COP).
+    heat_max_, cabin_power_max_:
+        Largest delivered heat (zero-lift W) and cabin electric power (W) in the logs.
     cabin_rmse_k_:
         Open-loop cabin RMSE on the training drives, K (1 Hz rows).
     """
@@ -305,22 +165,28 @@ class CabinSimulator(Predictor):
         s = to_steps(x, self.step_s)
         pack_w = self._fit_pack(s)
         # Total logged power = cabin load (linear) + pack loop (W per K of heat it put in).
-        xl = _load_features(s)
+        xl = load_features(s)
         heat_in = self.pack_heat_in_
         regs = np.column_stack([xl, np.clip(heat_in, 0, None), np.clip(-heat_in, 0, None)])
         coef = np.linalg.lstsq(regs, s["power"], rcond=None)[0]
-        self.power_linear_ = coef[: xl.shape[1]]
         self.pack_w_per_k_ = np.clip(coef[xl.shape[1] :], 0.0, None)
         pack_w = self.pack_w_per_k_[0] * np.clip(heat_in, 0, None) + self.pack_w_per_k_[
             1
         ] * np.clip(-heat_in, 0, None)
         cabin_w = np.clip(s["power"] - pack_w, 0.0, None)
         self.cabin_power_max_ = float(cabin_w.max())
-        self.power_trees_ = self._trees().fit(_tree_features(s), cabin_w - xl @ self.power_linear_)
-        cab_x = _rc_cabin(s, cabin_w)
+        # Heat delivered = electric power x COP (relative to zero lift), the COP's lift
+        # dependence identified from the logged cabin heat balance. The load model predicts
+        # heat (linear in the cabin's losses); electric power is heat / COP.
+        self.cop_shape_ = fit_cop_shape(s, cabin_w)
+        heat_w = cabin_w * cop_relative(s, self.cop_shape_)
+        self.heat_max_ = float(heat_w.max())
+        self.power_linear_ = np.linalg.lstsq(xl, heat_w, rcond=None)[0]
+        self.power_trees_ = self._trees().fit(tree_features(s), heat_w - xl @ self.power_linear_)
+        cab_x = rc_cabin(s, heat_w)
         d_cab = s["cabin_next"] - s["cabin_now"]
         self.rc_cabin_ = np.linalg.lstsq(cab_x, d_cab, rcond=None)[0]
-        corr_x = np.column_stack([_tree_features(s), cabin_w])
+        corr_x = np.column_stack([tree_features(s), cabin_w])
         self.cabin_correction_ = self._trees().fit(corr_x, d_cab - cab_x @ self.rc_cabin_)
         self.ambient_range_ = (float(s["ambient"].min()), float(s["ambient"].max()))
         self.n_intervals_ = len(s["power"])
@@ -337,7 +203,7 @@ class CabinSimulator(Predictor):
         passive = (s["ambient"] >= lo) & (s["ambient"] <= hi)
         if passive.sum() < 10:  # stated fallback: logs without mild days, learn from all
             passive = np.ones(len(passive), dtype=bool)
-        xp = _passive_pack(s)
+        xp = passive_pack(s)
         d_bat = s["battery_next"] - s["battery_now"]
         # Conductances and driving losses cannot be negative (non-negative least squares).
         self.rc_pack_ = scipy.optimize.nnls(xp[passive], d_bat[passive])[0]
@@ -418,17 +284,21 @@ class CabinSimulator(Predictor):
         ``battery_now``, ``ambient``, ``speed``, ``setpoint`` and ``observer`` (K, the observer
         state including this interval's start, see :func:`observer`)."""
         self._check_fitted()
-        free = s["battery_now"] + _passive_pack(s) @ self.rc_pack_
+        free = s["battery_now"] + passive_pack(s) @ self.rc_pack_
         low, high = self.pack_window_c_
         rate_h, rate_c = self.pack_rate_k_
         heat_in = np.clip(low - free, 0.0, rate_h) - np.clip(free - high, 0.0, rate_c)
         pack_w = self.pack_w_per_k_[0] * np.clip(heat_in, 0, None) + self.pack_w_per_k_[
             1
         ] * np.clip(-heat_in, 0, None)
-        tf = _tree_features(s)
-        cabin_w = _load_features(s) @ self.power_linear_ + self.power_trees_.predict(tf)
-        cabin_w = np.clip(cabin_w, 0.0, self.cabin_power_max_)
-        cab_x = _rc_cabin(s, cabin_w)
+        tf = tree_features(s)
+        heat_w = load_features(s) @ self.power_linear_ + self.power_trees_.predict(tf)
+        # Both limits a real HVAC has, as seen in the logs: the heat it can deliver (at low
+        # lift) and the electric power it may draw (at high lift).
+        heat_w = np.clip(heat_w, 0.0, self.heat_max_)
+        rel = cop_relative(s, self.cop_shape_)
+        cabin_w = np.clip(heat_w / rel, 0.0, self.cabin_power_max_)
+        cab_x = rc_cabin(s, cabin_w * rel)
         corr = self.cabin_correction_.predict(np.column_stack([tf, cabin_w]))
         cab = s["cabin_now"] + cab_x @ self.rc_cabin_ + corr
         return cab, free + heat_in, cabin_w + pack_w
@@ -436,6 +306,13 @@ class CabinSimulator(Predictor):
     def _check_fitted(self) -> None:
         if not hasattr(self, "power_trees_"):
             raise NotFittedError("This CabinSimulator instance is not fitted yet: call fit first.")
+        if not hasattr(self, "cop_shape_"):
+            # A model saved before the COP model existed would silently mix delivered heat and
+            # electric power; refuse it instead.
+            raise InputError(
+                "this simulator was saved by an older shopfloor (no learned COP): re-learn it "
+                "from the logs (shopfloor hvac learn)"
+            )
 
     def extrapolating(self, ambient_c: FloatArray) -> bool:
         """Whether any ambient (°C) lies outside the trained range (with 0.5 K tolerance)."""
@@ -514,47 +391,3 @@ class CabinSimulator(Predictor):
         """
         self._check_fitted()
         return replay_table(self, log)
-
-
-def replay_table(model: Any, log: pd.DataFrame) -> pd.DataFrame:
-    """Per-interval open-loop replay table of ``log`` (see :meth:`CabinSimulator.simulate_log`)
-    for any simulator with a ``step_s`` and a ``_replay(drive_rows)`` returning (per-row cabin,
-    per-interval power, interval table)."""
-    check_log(log)
-    values = log[list(LOG_COLUMNS)].to_numpy(dtype=float)
-    names = log["run"].to_numpy() if "run" in log.columns else None
-    bounds = [*run_starts(values[:, 0]).tolist(), len(values)]
-    out = []
-    for k, (a, b) in enumerate(itertools.pairwise(bounds)):
-        cab_rows, power, s = model._replay(values[a:b])
-        if not s:
-            continue
-        n = len(s["power"])
-        knots = np.arange(1, n + 1) * model.step_s
-        out.append(
-            pd.DataFrame(
-                {
-                    "run": names[a] if names is not None else k,
-                    "cabin_true": s["cabin_next"],
-                    "cabin_pred": cab_rows[knots],
-                    "power_true": s["power"],
-                    "power_pred": power[:n],
-                }
-            )
-        )
-    if not out:
-        raise InputError(f"log has no drive longer than two {model.step_s}-s intervals")
-    return pd.concat(out, ignore_index=True)
-
-
-def accuracy(replay: pd.DataFrame) -> dict[str, float]:
-    """Open-loop accuracy of :meth:`CabinSimulator.simulate_log` output: cabin RMSE (K) over all
-    intervals, and HVAC energy error (%) per whole run (mean and worst of |error|)."""
-    err = replay["cabin_pred"] - replay["cabin_true"]
-    per_run = replay.groupby("run", sort=False)[["power_true", "power_pred"]].sum()
-    energy_err = 100.0 * (per_run["power_pred"] - per_run["power_true"]) / per_run["power_true"]
-    return {
-        "cabin_rmse_k": float(np.sqrt(np.mean(err**2))),
-        "energy_error_pct_mean_abs": float(energy_err.abs().mean()),
-        "energy_error_pct_worst": float(energy_err.abs().max()),
-    }
