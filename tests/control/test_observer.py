@@ -117,6 +117,10 @@ def test_calibration_chooses_the_gain_per_mode_on_the_validation_split(
         errors = by_gain[mode]
         assert set(errors) == {"0", "0.5"}
         assert guard.observer_gains[mode] == float(min(errors, key=errors.__getitem__))
+    # the relaxing-step distance is the largest validation error (a hard comfort constraint):
+    # the pooled error is the largest row of the per-move table
+    top = max(r["error_k"] for r in guard.cabin_error_table)
+    assert guard.cabin_error_k == pytest.approx(top, abs=1e-4)
     plain = calibrate_guard(log, gains=(0.0,), **kw)
     assert plain.observer_gains == {"heating": 0.0, "cooling": 0.0}
     # validation-only drives add rollouts to the table, never to the fit
