@@ -115,29 +115,14 @@ class SamplingMPC:
             )
         # last two rows: the setpoint held now, and the stock setpoint
         cands = np.append(self._candidates(), [self._held, spec.setpoint_c])
+        state = (obs["cabin_temp"], obs["battery_temp"], self._z)
+        plan = np.repeat(cands[:, None], self.horizon_steps, axis=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExtrapolationWarning)  # noted once above
-            cabin, power = disturbed_rollout(
-                self.simulator,
-                obs["cabin_temp"],
-                obs["battery_temp"],
-                self._z,
-                np.repeat(cands[:, None], self.horizon_steps, axis=1),
-                amb,
-                spd,
-                self._d,
-            )
+            cabin, power = disturbed_rollout(self.simulator, *state, plan, amb, spd, self._d)
             if self._d != 0.0 and self.guard is not None and not self.guard.correct_energy:
                 # the guard measured the uncorrected energy as the better one
-                _, power = self.simulator.rollout(
-                    obs["cabin_temp"],
-                    obs["battery_temp"],
-                    self._z,
-                    np.repeat(cands[:, None], self.horizon_steps, axis=1),
-                    amb,
-                    spd,
-                    warn=False,
-                )
+                _, power = self.simulator.rollout(*state, plan, amb, spd, warn=False)
         if self.guard is None:
             choice, note = choose(cands, cabin, power, spec, self.margin_k)
         else:
