@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import shopfloor.control.simulator as simulator_module
 from shopfloor.control.sim_data import LOG_COLUMNS, accuracy, to_steps
 from shopfloor.control.sim_features import cop_relative, fit_cop_shape, heating_mode
 from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning
@@ -50,7 +49,7 @@ def test_constant_cop_machine_is_identified_as_constant() -> None:
 
 
 def test_heat_pump_cop_falls_with_lift_and_pays_off_on_held_out(
-    heat_pump_train: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+    heat_pump_train: pd.DataFrame,
 ) -> None:
     sim = CabinSimulator(n_estimators=100).fit(heat_pump_train[list(LOG_COLUMNS)])
     # 30 % of Carnot capped at COP 10: 1/COP = 0.1·max(1, x/0.03), i.e. r ≈ 33 in both modes
@@ -59,9 +58,10 @@ def test_heat_pump_cop_falls_with_lift_and_pays_off_on_held_out(
     assert 10.0 <= r_cool <= 100.0
     held = _logs(HELD_AMBIENTS, 100, heat_pump=True)
     learned = accuracy(sim.simulate_log(held))
-    # the same model forced to a constant COP (the previous simulator's assumption)
-    monkeypatch.setattr(simulator_module, "fit_cop_shape", lambda s, w: (0.0, 0.0))
-    constant = CabinSimulator(n_estimators=100).fit(heat_pump_train[list(LOG_COLUMNS)])
+    # the same model with a constant COP (the previous simulator's assumption)
+    constant = CabinSimulator(n_estimators=100, cop="constant")
+    constant.fit(heat_pump_train[list(LOG_COLUMNS)])
+    assert constant.cop_shape_ == (0.0, 0.0)
     flat = accuracy(constant.simulate_log(held))
     assert learned["energy_error_pct_mean_abs"] < 5.0
     assert learned["energy_error_pct_mean_abs"] < 0.5 * flat["energy_error_pct_mean_abs"]
@@ -107,3 +107,8 @@ def test_a_simulator_saved_before_the_cop_model_is_refused(
     del sim.cop_shape_  # as unpickled from a model saved by the previous release
     with pytest.raises(InputError, match=r"older shopfloor.*re-learn"):
         sim.rollout(22.0, 20.0, 0.0, np.full((1, 2), 22.0), np.full(2, 10.0), np.zeros(2))
+
+
+def test_unknown_cop_option_is_refused(heat_pump_train: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="cop"):
+        CabinSimulator(cop="carnot").fit(heat_pump_train[list(LOG_COLUMNS)])
