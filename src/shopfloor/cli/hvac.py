@@ -103,13 +103,24 @@ _GUARD_METRICS = ("mpc_guard_dwell_steps", "mpc_guard_cabin_error_k", "mpc_guard
 
 def _guard_from(metrics: dict[str, Any]) -> Any:
     """The MPC guard 'hvac learn' measured on the training logs, or ``None`` (stated)."""
-    from shopfloor.control.mpc_guard import MPCGuard, table_from_metrics
+    from shopfloor.control.mpc_guard import (
+        MPCGuard,
+        gains_from_metrics,
+        steady_from_metrics,
+        table_from_metrics,
+    )
 
     if not all(k in metrics for k in _GUARD_METRICS):
         return None
     dwell, cabin, saving = (metrics[k] for k in _GUARD_METRICS)
     return MPCGuard(
-        int(dwell), float(cabin), float(saving), cabin_error_table=table_from_metrics(metrics)
+        int(dwell),
+        float(cabin),
+        float(saving),
+        cabin_error_table=table_from_metrics(metrics),
+        observer_gains=gains_from_metrics(metrics),
+        correct_energy=bool(metrics.get("mpc_guard_energy_corrected", 1.0)),
+        steady_offsets=steady_from_metrics(metrics),
     )
 
 
@@ -121,7 +132,8 @@ def learn(
         typer.Option(
             "--logs",
             help="Learn from existing CSV logs in this folder (with mapping.yaml) instead of "
-            "recording new ones on FASTSim.",
+            "recording new ones on FASTSim; drives in its validation/ subfolder (with its own "
+            "mapping.yaml) only measure the MPC guard.",
         ),
     ] = None,
     home: HomeOption = None,
@@ -130,7 +142,12 @@ def learn(
 ) -> None:
     """Record (or read) operating logs, store them, learn the cabin simulator from the store."""
     with command(json_out, debug) as out:
-        from shopfloor.control.logs import import_logs, logs_from_store, record_logs
+        from shopfloor.control.logs import (
+            import_logs,
+            logs_from_store,
+            record_logs,
+            record_validation_logs,
+        )
         from shopfloor.control.plant import load_vehicle
         from shopfloor.control.simulator import LOG_COLUMNS, CabinSimulator, accuracy
         from shopfloor.core import persistence
@@ -143,15 +160,25 @@ def learn(
             folder = settings.home / "hvac" / "logs" / _model_path(settings.home, vehicle).stem
             with out.progress() as make:
                 paths = record_logs(vehicle, folder, progress=make("Recording drives"))
+                val_paths = record_validation_logs(
+                    vehicle, folder / "validation", progress=make("Recording validation drives")
+                )
         else:
             if not (logs / "mapping.yaml").is_file():
                 raise InputError("folder has no mapping.yaml", source=logs)
             paths = sorted(logs.glob("*.csv"))
             if not paths:
                 raise InputError("folder has no CSV logs", source=logs)
+            # validation-only drives for the guard, when the folder has them (stated in --help)
+            val_paths = (
+                sorted((logs / "validation").glob("*.csv"))
+                if (logs / "validation" / "mapping.yaml").is_file()
+                else []
+            )
         with Store.open(settings.home) as store:
             ids = import_logs(paths, store)
             log = logs_from_store(store, ids)
+            val_log = logs_from_store(store, import_logs(val_paths, store)) if val_paths else None
         with out.status("Learning the simulator"):
             sim = CabinSimulator().fit(log[list(LOG_COLUMNS)])
         from shopfloor.control.mpc_guard import calibrate_guard, table_metrics
@@ -160,7 +187,11 @@ def learn(
         guard_info: dict[str, Any] | str
         try:
             with out.status("Measuring the MPC guard on an in-log validation split"):
-                guard = calibrate_guard(log[list(LOG_COLUMNS)], step_s=sim.step_s)
+                guard = calibrate_guard(
+                    log[list(LOG_COLUMNS)],
+                    step_s=sim.step_s,
+                    validation_log=None if val_log is None else val_log[list(LOG_COLUMNS)],
+                )
             guard_info = guard.as_dict()
             guard_metrics = dict(
                 zip(

@@ -10,7 +10,7 @@ file) and :func:`logs_from_store` reads them back as the simulator's log table.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,10 @@ class Excitation:
     range_c: tuple[float, float] = (19.0, 25.0)
     hold_s: tuple[int, int] = (60, 300)
     seed: int = 0
+    #: When set, each new setpoint is the last one moved up or down (at random) by a step drawn
+    #: uniformly from this range (K), kept inside ``range_c``: steps of the size an MPC makes,
+    #: rather than a fresh draw across the whole range.
+    moves_k: tuple[float, float] | None = None
 
 
 def drive(
@@ -54,7 +58,13 @@ def drive(
     setpoint, until = 22.0, 0
     while not plant.done:
         if excitation is not None and plant.time_s >= until:
-            setpoint = float(rng.uniform(*excitation.range_c))
+            if excitation.moves_k is None:
+                setpoint = float(rng.uniform(*excitation.range_c))
+            else:
+                move = float(rng.uniform(*excitation.moves_k)) * float(rng.choice([-1.0, 1.0]))
+                lo, hi = excitation.range_c
+                # bounce off the range's edge so the step keeps its size
+                setpoint = setpoint + move if lo <= setpoint + move <= hi else setpoint - move
             until = int(plant.time_s + rng.integers(*excitation.hold_s))
         plant.step(Command(setpoint))
     log = pd.DataFrame(plant.episode.log)
@@ -70,13 +80,21 @@ def record_logs(
     cycles: Sequence[str] = LOG_CYCLES,
     step_s: int = 30,
     progress: Callable[[int, int, str], None] | None = None,
+    excitation: Excitation | None = None,
+    stock: bool = True,
 ) -> list[Path]:
     """Write one CSV per drive (stock, and stock with excitation) plus ``mapping.yaml`` to
-    ``out_dir``; returns the CSV paths."""
+    ``out_dir``; returns the CSV paths.
+
+    ``excitation``: the excitation of the excited drives (default :class:`Excitation`; the
+    seed is replaced by the drive's number); ``stock=False`` records the excited drives only.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     plant = CabinPlant(vehicle, step_s=step_s)
-    jobs = [(c, a, e) for c in cycles for a in ambients for e in (False, True)]
+    kinds = (False, True) if stock else (True,)
+    jobs = [(c, a, e) for c in cycles for a in ambients for e in kinds]
+    template = excitation or Excitation()
     paths = []
     for k, (cycle, amb, excite) in enumerate(jobs):
         # ids allow [A-Za-z0-9_.-]: below zero is "m", above "p" (m15C = -15 °C)
@@ -84,7 +102,8 @@ def record_logs(
         name = f"{cycle}.{sign}{abs(amb):.0f}C.{'excited' if excite else 'stock'}"
         if progress is not None:
             progress(k, len(jobs), name)
-        log = drive(plant, cycle, amb, Excitation(seed=k) if excite else None)
+        excited = replace(template, seed=template.seed + k) if excite else None
+        log = drive(plant, cycle, amb, excited)
         log.insert(0, "time", _EPOCH + 86_400 * k + log.pop("time_s").astype(np.int64))
         path = out / f"{name}.csv"
         log.to_csv(path, index=False, float_format="%.6g")
@@ -93,6 +112,36 @@ def record_logs(
     if progress is not None:
         progress(len(jobs), len(jobs), "done")
     return paths
+
+
+#: Excitation of the guard's validation-only drives: setpoint steps of the sizes the MPC's
+#: candidates make (its grid is 0.25 K; the guard's move bins reach 1 K) inside band centre
+#: ± 2 K, so the model's cabin error per move size is measured on moves the MPC would make.
+VALIDATION_EXCITATION = Excitation(range_c=(20.0, 24.0), moves_k=(0.25, 1.0), seed=1000)
+
+
+def record_validation_logs(
+    vehicle: str,
+    out_dir: str | Path,
+    *,
+    step_s: int = 30,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Path]:
+    """Drives excited with :data:`VALIDATION_EXCITATION` at the guard's validation ambients
+    (:data:`~shopfloor.control.mpc_guard.VALIDATION_AMBIENTS_C`, logged and not benchmark
+    ambients), for :func:`~shopfloor.control.mpc_guard.calibrate_guard`'s ``validation_log``;
+    they are never used to fit a simulator."""
+    from shopfloor.control.mpc_guard import VALIDATION_AMBIENTS_C
+
+    return record_logs(
+        vehicle,
+        out_dir,
+        ambients=VALIDATION_AMBIENTS_C,
+        step_s=step_s,
+        progress=progress,
+        excitation=VALIDATION_EXCITATION,
+        stock=False,
+    )
 
 
 def _asset_id(vehicle: str) -> str:

@@ -25,9 +25,11 @@ import numpy as np
 
 from shopfloor.control.comfort import ComfortSpec, comfort_metrics, warmup_s
 from shopfloor.control.mpc_guard import MPCGuard
+from shopfloor.control.observer import disturbed_rollout
 from shopfloor.control.plant import CabinPlant, Command, Episode, FloatArray
 from shopfloor.control.policies import FixedSetpoint, hvac_energy_wh, run_episode
 from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning, observer_gain
+from shopfloor.control.steady import offset_bounds
 
 
 @dataclass
@@ -80,6 +82,8 @@ class SamplingMPC:
         self._warned = False
         self._held = self.comfort.setpoint_c
         self._left = 0
+        self._d = 0.0  # cabin disturbance estimate, K per interval (offset-free prediction)
+        self._pred = float("nan")  # last interval's one-step cabin prediction, °C
 
     def _candidates(self) -> FloatArray:
         if self.setpoints_c is not None:
@@ -89,13 +93,17 @@ class SamplingMPC:
 
     def act(self, obs: dict[str, float], future: dict[str, FloatArray]) -> Command:
         spec = self.comfort
+        heating = obs["ambient_temp"] < spec.setpoint_c  # the cabin loses heat: heating
+        gain = 0.0 if self.guard is None else self.guard.observer_gain_for(heating)
+        if gain > 0.0 and np.isfinite(self._pred):  # measured − predicted cabin
+            self._d += gain * (obs["cabin_temp"] - self._pred)
         if not self._warm and spec.low <= obs["cabin_temp"] <= spec.high:
             self._warm = True
         if not self._warm:
-            return self._commit(Command(spec.setpoint_c), obs)
+            return self._commit(Command(spec.setpoint_c), obs, future, gain)
         if self._left > 0:  # dwell: the plant's PID is still settling on the last decision
             self._left -= 1
-            return self._commit(Command(self._held), obs)
+            return self._commit(Command(self._held), obs, future, gain)
         step = self.simulator.step_s
         amb = _per_step(future["ambient_temp"], step, self.horizon_steps, obs["ambient_temp"])
         spd = _per_step(future["speed"], step, self.horizon_steps, obs["speed"])
@@ -107,32 +115,54 @@ class SamplingMPC:
             )
         # last two rows: the setpoint held now, and the stock setpoint
         cands = np.append(self._candidates(), [self._held, spec.setpoint_c])
+        state = (obs["cabin_temp"], obs["battery_temp"], self._z)
+        plan = np.repeat(cands[:, None], self.horizon_steps, axis=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExtrapolationWarning)  # noted once above
-            cabin, power = self.simulator.rollout(
-                obs["cabin_temp"],
-                obs["battery_temp"],
-                self._z,
-                np.repeat(cands[:, None], self.horizon_steps, axis=1),
-                amb,
-                spd,
-            )
+            cabin, power = disturbed_rollout(self.simulator, *state, plan, amb, spd, self._d)
+            if self._d != 0.0 and self.guard is not None and not self.guard.correct_energy:
+                # the guard measured the uncorrected energy as the better one
+                _, power = self.simulator.rollout(*state, plan, amb, spd, warn=False)
         if self.guard is None:
             choice, note = choose(cands, cabin, power, spec, self.margin_k)
         else:
-            heating = obs["ambient_temp"] < spec.setpoint_c  # the cabin loses heat: heating
             choice, note = choose_guarded(
-                cands, cabin, power, spec, self.margin_k, self.guard, heating=heating
+                cands,
+                cabin,
+                power,
+                spec,
+                self.margin_k,
+                self.guard,
+                heating=heating,
+                ambient_c=float(np.mean(amb)),
             )
             self._left = self.guard.dwell_steps - 1
         if note:
             self.notes.append(note)
         self._held = choice
-        return self._commit(Command(choice), obs)
+        return self._commit(Command(choice), obs, future, gain)
 
-    def _commit(self, command: Command, obs: dict[str, float]) -> Command:
+    def _commit(
+        self, command: Command, obs: dict[str, float], future: dict[str, FloatArray], gain: float
+    ) -> Command:
         """Advance the simulator's observer state (the stock PID's integral, as the simulator
-        learned it from logs) by the command now sent."""
+        learned it from logs) by the command now sent, and, with a disturbance observer
+        (``gain`` > 0), predict the cabin at this interval's end for the next innovation."""
+        if gain > 0.0:
+            step = self.simulator.step_s
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExtrapolationWarning)
+                cabin, _ = disturbed_rollout(
+                    self.simulator,
+                    obs["cabin_temp"],
+                    obs["battery_temp"],
+                    self._z,
+                    np.array([[command.setpoint_c]]),
+                    _per_step(future["ambient_temp"], step, 1, obs["ambient_temp"]),
+                    _per_step(future["speed"], step, 1, obs["speed"]),
+                    self._d,
+                )
+            self._pred = float(cabin[0, 0])
         a = observer_gain(self.simulator.step_s)
         self._z = a * self._z + (1.0 - a) * (command.setpoint_c - obs["cabin_temp"])
         return command
@@ -163,6 +193,7 @@ def choose_guarded(
     guard: MPCGuard,
     *,
     heating: bool = True,
+    ambient_c: float | None = None,
 ) -> tuple[float, str]:
     """:func:`choose` with the guard's rules. Rows: candidates, then the setpoint held now
     (second to last), then the stock setpoint (last).
@@ -172,7 +203,11 @@ def choose_guarded(
     cabin error for that move (``guard.cabin_error_for(candidate − held, heating)``, or
     ``margin_k``, the larger): an absolute test, not a comparison with stock's predicted
     excursion (a stock prediction just outside the band used to let a relaxing step through at
-    the edge). The stock setpoint is kept unless the chosen candidate's predicted saving over
+    the edge). Where the guard has the stock loop's settled offsets for ``ambient_c`` (°C), a
+    relaxing step also passes when the settled cabin at that setpoint (setpoint + the logged
+    settled offset bounds) and the whole predicted horizon both stay ``margin_k`` inside the
+    band: the settled offset is read off the logs, with no horizon model error in it.
+    The stock setpoint is kept unless the chosen candidate's predicted saving over
     the horizon, as a fraction of stock's predicted energy, exceeds ``guard.saving_error_frac``.
     """
     energy = power.sum(axis=1)
@@ -180,11 +215,18 @@ def choose_guarded(
     excess = ComfortSpec(spec.setpoint_c, spec.band_k - margin_k).excess_k(cabin).sum(axis=1)
     relaxing = energy < energy[-2]
     inside = np.ones(len(cands), dtype=bool)
+    bounds = None if ambient_c is None else offset_bounds(guard.steady_offsets, ambient_c)
     for i in np.flatnonzero(relaxing):
         err = guard.cabin_error_for(float(cands[i] - cands[-2]), heating)
         strict_k = min(max(margin_k, err), spec.band_k - 1e-6)
         lo, hi = spec.low + strict_k, spec.high - strict_k
         inside[i] = bool(np.all((cabin[i] >= lo) & (cabin[i] <= hi)))
+        if not inside[i] and bounds is not None:
+            # settled-offset route: the stock loop's logged settled cabin at this setpoint stays
+            # inside the band by the margin, and so does the whole predicted horizon
+            lo, hi = spec.low + margin_k, spec.high - margin_k
+            settled = lo <= cands[i] + bounds[0] and cands[i] + bounds[1] <= hi
+            inside[i] = settled and bool(np.all((cabin[i] >= lo) & (cabin[i] <= hi)))
     feasible = (excess <= stock_excess) & (~relaxing | inside)
     stock = float(cands[-1])
     if not feasible.any():

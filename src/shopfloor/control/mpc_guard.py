@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shopfloor.control.observer import OBSERVER_GAINS, disturbed_rollout, estimates_along
 from shopfloor.control.simulator import (
     LOG_COLUMNS,
     CabinSimulator,
@@ -36,14 +37,20 @@ from shopfloor.control.simulator import (
     run_starts,
     to_steps,
 )
+from shopfloor.control.steady import SETTLE_TAUS, steady_offsets
 from shopfloor.core.errors import InputError
 
 #: Logged ambients (°C) left out for validation: one cold, one warm, both inside the logged
 #: range (so validation does not measure extrapolation) and none a benchmark ambient.
 VALIDATION_AMBIENTS_C = (-5.0, 25.0)
-#: Quantile of the horizon cabin error used as the guard distance: the error the model stays
+#: Quantile of the horizon cabin error that ranks observer gains: the error the model stays
 #: within nine times in ten.
 CABIN_ERROR_QUANTILE = 0.9
+#: Quantile of the horizon cabin error that sizes the relaxing-step guard: the largest error seen
+#: on the validation split. "No less comfortable than stock" is a hard constraint, and a 90 %
+#: quantile let one step in ten through with an error larger than the distance it kept (on the
+#: logged 35 °C drives the MPC then left the band by 0.03 K).
+BAND_EDGE_QUANTILE = 1.0
 #: Upper edges (K) of the move-size bins of the cabin error: a move is the setpoint over the
 #: horizon minus the setpoint held before it. The MPC's candidates are 0.25 K apart, so its
 #: moves fall in ≤ 0.5 K, ≤ 1 K, ≤ 2 K and larger; 0 is holding the setpoint.
@@ -76,6 +83,19 @@ class MPCGuard:
     #: "move_max_k": upper bin edge or None (unbounded), "error_k": quantile, "rollouts": n}``,
     #: ascending edges per mode; empty: ``cabin_error_k`` for every move.
     cabin_error_table: list[dict[str, Any]] = field(default_factory=list)
+    #: Disturbance-observer gain per mode (``"heating"``/``"cooling"``) the errors above were
+    #: measured with (:mod:`shopfloor.control.observer`); a missing mode: 0, no correction.
+    observer_gains: dict[str, float] = field(default_factory=dict)
+    #: Whether the predicted energy comes from the disturbed rollout too (else from the
+    #: uncorrected one): whichever had the smaller saving error on the validation split.
+    correct_energy: bool = True
+    #: The stock loop's settled cabin − setpoint bounds per logged ambient
+    #: (:func:`~shopfloor.control.steady.steady_offsets`); empty: no settled-offset route.
+    steady_offsets: list[dict[str, Any]] = field(default_factory=list)
+
+    def observer_gain_for(self, heating: bool) -> float:
+        """The observer gain the MPC runs with in this mode (0: uncorrected simulator)."""
+        return float(self.observer_gains.get("heating" if heating else "cooling", 0.0))
 
     def cabin_error_for(self, move_k: float, heating: bool) -> float:
         """The model's cabin error (K) for a setpoint move of ``move_k`` K in this mode: the
@@ -95,7 +115,9 @@ class MPCGuard:
     def __post_init__(self) -> None:
         if self.dwell_steps < 1:
             raise InputError(f"dwell_steps must be >= 1, got {self.dwell_steps}")
-        table_ok = all(float(r["error_k"]) >= 0.0 for r in self.cabin_error_table)
+        table_ok = all(float(r["error_k"]) >= 0.0 for r in self.cabin_error_table) and all(
+            0.0 <= float(g) <= 1.0 for g in self.observer_gains.values()
+        )
         if not (self.cabin_error_k >= 0.0 and self.saving_error_frac >= 0.0 and table_ok):
             raise InputError(
                 f"guard errors must be >= 0, got cabin {self.cabin_error_k} K, "
@@ -154,30 +176,43 @@ def closed_loop_tau_s(log: pd.DataFrame, step_s: int) -> float:
 
 
 def _horizon_errors(
-    sim: CabinSimulator, drive: pd.DataFrame, horizon: int
+    sim: CabinSimulator, drive: pd.DataFrame, horizon: int, gain: float = 0.0
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Open-loop rollouts of ``horizon`` intervals under the logged setpoints from every logged
     state of one drive once its cabin has first come within 1 K of the setpoint (where the MPC
     decides; before that it commands the stock warm-up): cabin errors (K, one row of
     ``horizon`` per rollout), predicted and logged horizon energy (W summed over the horizon's
     intervals), and each rollout's setpoint move (K: the largest |logged setpoint over the
-    horizon − setpoint held in the interval before|, the move the rollout tested)."""
+    horizon − setpoint held in the interval before|, the move the rollout tested).
+
+    With ``gain`` > 0 every rollout carries the disturbance a
+    :class:`~shopfloor.control.observer.DisturbanceObserver` of that gain estimated from the
+    drive's logged cabin up to the rollout's start (offset-free prediction, as the MPC runs it).
+    """
     s = to_steps(drive[list(LOG_COLUMNS)].to_numpy(dtype=float), sim.step_s)
     n = len(s["power"])
     near = np.flatnonzero(np.abs(s["setpoint"] - s["cabin_now"]) <= 1.0)
     first = int(near[0]) if near.size else n
+    dist = np.zeros(n)
+    if gain > 0.0:
+        # one-step predictions of every interval at once; s["observer"][k] is the state the
+        # rollout forms from the interval before and this interval's setpoint
+        keys = ("cabin_now", "battery_now", "ambient", "speed", "setpoint", "observer")
+        one = sim.step({key: s[key] for key in keys})[0]
+        dist = estimates_along(s["cabin_next"] - one, gain)
     cab_err, e_pred, e_true, moves = [], [], [], []
     for k in range(first, n - horizon + 1):
         z_before = 0.0 if k == 0 else float(s["observer"][k - 1])
         sl = slice(k, k + horizon)
-        cabin, power = sim.rollout(
+        cabin, power = disturbed_rollout(
+            sim,
             float(s["cabin_now"][k]),
             float(s["battery_now"][k]),
             z_before,
             s["setpoint"][sl][None, :],
             s["ambient"][sl],
             s["speed"][sl],
-            warn=False,
+            float(dist[k]),
         )
         cab_err.append(cabin[0] - s["cabin_next"][sl])
         e_pred.append(power[0].sum())
@@ -193,7 +228,7 @@ def error_by_move(
     errors: FloatArray,
     moves: FloatArray,
     mode: str,
-    quantile: float = CABIN_ERROR_QUANTILE,
+    quantile: float = BAND_EDGE_QUANTILE,
     bins_k: tuple[float, ...] = MOVE_BINS_K,
     min_rollouts: int = MIN_ROLLOUTS_PER_BIN,
 ) -> list[dict[str, Any]]:
@@ -247,12 +282,18 @@ def calibrate_guard(
     horizon_steps: int = 8,
     validation_ambients_c: tuple[float, ...] = VALIDATION_AMBIENTS_C,
     simulator_params: dict[str, Any] | None = None,
+    validation_log: pd.DataFrame | None = None,
+    gains: tuple[float, ...] = OBSERVER_GAINS,
 ) -> MPCGuard:
     """Measure the guard's settings on a training log (1 Hz, :data:`LOG_COLUMNS`).
 
+    * ``observer_gains``: per mode, the disturbance-observer gain of ``gains`` whose corrected
+      rollouts have the smallest :data:`CABIN_ERROR_QUANTILE` quantile of |cabin error| over
+      that mode's validation rollouts (0 keeps the uncorrected simulator where correcting does
+      not help); every error below is measured with the gain chosen for its mode.
     * ``dwell_steps`` = ceil(:func:`closed_loop_tau_s` / ``step_s``), at most the horizon (a
       hold longer than the preview would commit to what was never checked).
-    * ``cabin_error_k``: the :data:`CABIN_ERROR_QUANTILE` quantile of |predicted − logged
+    * ``cabin_error_k``: the :data:`BAND_EDGE_QUANTILE` quantile of |predicted − logged
       cabin| over horizon rollouts from every logged state of the validation drives, by a
       simulator fitted without them.
     * ``saving_error_frac``: the horizon-energy error over the same rollouts, after scaling
@@ -260,6 +301,9 @@ def calibrate_guard(
       bias common to every candidate cancels in a saving; what is left is the error of a
       difference), summed as |error| and divided by the logged energy (energy-weighted, so
       near-idle horizons do not dominate).
+
+    ``validation_log``: more validation drives (for example drives excited with the MPC's own
+    move sizes at the validation ambients); they are never used to fit the simulator.
 
     Both errors count only states after the cabin first comes within 1 K of its setpoint, the
     states where the MPC decides.
@@ -276,28 +320,59 @@ def calibrate_guard(
     train, val = log[~held], log[held]
     sim = CabinSimulator(step_s=step_s, **(simulator_params or {})).fit(train[list(LOG_COLUMNS)])
     tau = closed_loop_tau_s(train, step_s)
-    errs, resid, total = [], 0.0, 0.0
+    drives = _drives(val) + ([] if validation_log is None else _drives(validation_log))
+    modes = {
+        # heating where the logged ambient is below the logged setpoint (the cabin loses heat)
+        id(d): "heating" if d["ambient_temp"].mean() < d["setpoint"].mean() else "cooling"
+        for d in drives
+    }
+    runs: dict[float, list[tuple[str, tuple[FloatArray, ...]]]] = {
+        g: [(modes[id(d)], _horizon_errors(sim, d, horizon_steps, g)) for d in drives]
+        for g in gains
+    }
+    chosen: dict[str, float] = {}
+    by_gain: dict[str, dict[str, float]] = {}
+    for mode in ("heating", "cooling"):
+        for g in gains:
+            e = [r[0].ravel() for m, r in runs[g] if m == mode and r[0].size]
+            if e:
+                q = float(np.quantile(np.abs(np.concatenate(e)), CABIN_ERROR_QUANTILE))
+                by_gain.setdefault(mode, {})[f"{g:g}"] = round(q, 4)
+        if mode in by_gain:
+            errors = by_gain[mode]
+            chosen[mode] = float(min(errors, key=errors.__getitem__))
+    errs: list[FloatArray] = []
     by_mode: dict[str, tuple[list[FloatArray], list[FloatArray]]] = {
         "heating": ([], []),
         "cooling": ([], []),
     }
-    for d in _drives(val):
-        ce, ep, et, mv = _horizon_errors(sim, d, horizon_steps)
+    # saving error with the energy of the disturbed rollouts (the gain chosen per mode) and of
+    # the uncorrected ones (gain 0): the disturbance is a cabin correction, and carrying it
+    # into the power model need not make the energy better
+    resid = {"corrected": 0.0, "uncorrected": 0.0}
+    total = 0.0
+    plain = runs.get(0.0) or [
+        (modes[id(d)], _horizon_errors(sim, d, horizon_steps, 0.0)) for d in drives
+    ]
+    for k, d in enumerate(drives):
+        mode = modes[id(d)]
+        ce, ep, et, mv = runs[chosen.get(mode, gains[0])][k][1]
         if ce.size == 0:
             continue
         errs.append(ce.ravel())
-        # heating where the logged ambient is below the logged setpoint (the cabin loses heat)
-        mode = "heating" if d["ambient_temp"].mean() < d["setpoint"].mean() else "cooling"
         by_mode[mode][0].append(ce)
         by_mode[mode][1].append(mv)
         if et.sum() > 0:
-            scale = ep.sum() / et.sum()
-            resid += float(np.abs(ep - scale * et).sum())
             total += float(et.sum())
+            for name, pred in (("corrected", ep), ("uncorrected", plain[k][1][1])):
+                scale = pred.sum() / et.sum()
+                resid[name] += float(np.abs(pred - scale * et).sum())
     if not errs:
         raise InputError("validation drives have no state past warm-up a horizon from the end")
-    cab = float(np.quantile(np.abs(np.concatenate(errs)), CABIN_ERROR_QUANTILE))
-    sav = resid / total if total > 0 else 0.0
+    cab = float(np.quantile(np.abs(np.concatenate(errs)), BAND_EDGE_QUANTILE))
+    sav_by = {k: (v / total if total > 0 else 0.0) for k, v in resid.items()}
+    correct_energy = sav_by["corrected"] <= sav_by["uncorrected"]
+    sav = sav_by["corrected" if correct_energy else "uncorrected"]
     dwell = max(1, min(horizon_steps, math.ceil(tau / step_s)))
     table = [
         row
@@ -305,15 +380,21 @@ def calibrate_guard(
         if e
         for row in error_by_move(np.concatenate(e), np.concatenate(m), mode)
     ]
+    extra = 0 if validation_log is None else len(_drives(validation_log))
     how = {
         "split": f"drives at logged ambients {list(validation_ambients_c)} °C left out; "
         f"simulator fitted on the other {len(_drives(train))} drives, checked on "
-        f"{len(_drives(val))}",
+        f"{len(_drives(val))}" + (f" plus {extra} validation-only drives" if extra else ""),
         "closed_loop_tau_s": round(tau, 1),
+        "observer": "offset-free prediction: a cabin disturbance (K per interval) estimated from "
+        "the measured cabin each interval and carried over the horizon; gain per mode chosen "
+        f"from {list(gains)} by the smallest {CABIN_ERROR_QUANTILE:.0%} |cabin error| over that "
+        "mode's validation rollouts (0: uncorrected)",
+        "observer_error_by_gain": by_gain,
         "dwell": f"ceil(tau / {step_s} s) capped at the {horizon_steps}-interval horizon",
-        "cabin_error": f"{CABIN_ERROR_QUANTILE:.0%} quantile of |cabin error| over "
+        "cabin_error": f"{BAND_EDGE_QUANTILE:.0%} quantile of |cabin error| over "
         f"{horizon_steps}-interval open-loop rollouts from every validation state past warm-up",
-        "cabin_error_by_move": f"{CABIN_ERROR_QUANTILE:.0%} quantile of |cabin error| per "
+        "cabin_error_by_move": f"{BAND_EDGE_QUANTILE:.0%} quantile of |cabin error| per "
         f"move-size bin (upper edges {list(MOVE_BINS_K[:-1])} K, then larger) and mode "
         "(heating: the validation drive's mean ambient below its mean setpoint), over the same "
         "rollouts; a rollout's move is the largest |logged setpoint over its horizon − the "
@@ -323,9 +404,18 @@ def calibrate_guard(
         "proposes; cabin_error_k (all moves pooled) only where a mode has no row",
         "saving_error": "sum |horizon-energy error| / logged energy over the same rollouts, "
         "each drive's predicted/logged energy ratio removed (a bias common to every candidate "
-        "cancels in a saving)",
+        "cancels in a saving), with the energy of the disturbed or of the uncorrected rollouts, "
+        "whichever is smaller (correct_energy)",
+        "saving_error_by_energy": {k: round(v, 4) for k, v in sav_by.items()},
     }
-    return MPCGuard(dwell, cab, sav, how, table)
+    how["steady_offsets"] = (
+        "extreme settled cabin - setpoint per logged ambient, from every stock drive (setpoint "
+        f"never moved) of the training log, from {SETTLE_TAUS:g} closed-loop time constants "
+        "after the cabin first entered the band; an ambient between two logged ones gets the "
+        "union of both"
+    )
+    steady = steady_offsets(log, tau)
+    return MPCGuard(dwell, cab, sav, how, table, chosen, correct_energy, steady)
 
 
 def run_starts_ids(log: pd.DataFrame) -> FloatArray:
@@ -340,6 +430,12 @@ def run_starts_ids(log: pd.DataFrame) -> FloatArray:
 #: Prefix of the registry metrics that carry :attr:`MPCGuard.cabin_error_table` (the model
 #: registry stores flat name → number metrics).
 TABLE_METRIC_PREFIX = "mpc_guard_cabin_error_"
+#: Prefix of the registry metrics that carry :attr:`MPCGuard.observer_gains`.
+GAIN_METRIC_PREFIX = "mpc_guard_observer_gain_"
+#: Registry metric of :attr:`MPCGuard.correct_energy` (1 or 0).
+ENERGY_METRIC = "mpc_guard_energy_corrected"
+#: Prefix of the registry metrics that carry :attr:`MPCGuard.steady_offsets`.
+STEADY_METRIC_PREFIX = "mpc_guard_steady_offset_"
 
 
 def table_metrics(guard: MPCGuard) -> dict[str, float]:
@@ -349,7 +445,40 @@ def table_metrics(guard: MPCGuard) -> dict[str, float]:
     for r in guard.cabin_error_table:
         edge = "any" if r["move_max_k"] is None else f"le_{float(r['move_max_k']):g}"
         out[f"{TABLE_METRIC_PREFIX}{r['mode']}_move_{edge}"] = float(r["error_k"])
+    for mode, gain in guard.observer_gains.items():
+        out[f"{GAIN_METRIC_PREFIX}{mode}"] = float(gain)
+    out[ENERGY_METRIC] = float(guard.correct_energy)
+    for r in guard.steady_offsets:
+        key = f"{STEADY_METRIC_PREFIX}{r['ambient_c']:g}_"
+        out[key + "low"] = float(r["low_k"])
+        out[key + "high"] = float(r["high_k"])
+        out[key + "heating"] = float(r["mode"] == "heating")
     return out
+
+
+def steady_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inverse of the settled-offset part of :func:`table_metrics` (seconds not kept)."""
+    rows: dict[float, dict[str, Any]] = {}
+    for name, v in metrics.items():
+        if not name.startswith(STEADY_METRIC_PREFIX):
+            continue
+        amb, what = name[len(STEADY_METRIC_PREFIX) :].rsplit("_", 1)
+        row = rows.setdefault(float(amb), {"ambient_c": float(amb), "seconds": 0})
+        if what == "heating":
+            row["mode"] = "heating" if float(v) else "cooling"
+        else:
+            row[f"{what}_k"] = float(v)
+    return [rows[a] for a in sorted(rows)]
+
+
+def gains_from_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The observer gains :func:`table_metrics` stored (empty for a store learned before the
+    observer existed: the MPC then runs the uncorrected simulator)."""
+    return {
+        name.removeprefix(GAIN_METRIC_PREFIX): float(v)
+        for name, v in metrics.items()
+        if name.startswith(GAIN_METRIC_PREFIX)
+    }
 
 
 def table_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
