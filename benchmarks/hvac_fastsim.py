@@ -10,7 +10,8 @@ Per vehicle (Bolt: resistance heater; Model 3: heat pump):
    plant: stock (22 °C), band-edge rule (21/23 °C), shopfloor MPC on the learned simulator
    (safety margin 0.05 K; margins 0 and 0.2 K add points to its trade-off curve; every MPC run
    uses the anti-chatter guard: dwell, relaxing-step guard and stock preference, each measured
-   by :func:`calibrate_guard` on an in-log validation split, never on the cells), the
+   by :func:`calibrate_guard` on an in-log validation split, never on the cells, and the
+   measured-cabin supervisor of :mod:`shopfloor.control.supervisor`, ``SUPERVISOR_MARGIN_K``), the
    stock setpoint swept 20–24 °C, and the oracle (setpoint x cabin power cap x PID gain scale
    grid and a receding-horizon search, both on FASTSim itself, keeping the cheapest run no less
    comfortable than stock); apart from the headline, the battery-loop power cap searched on

@@ -9,6 +9,7 @@ import pytest
 
 from shopfloor.control.comfort import ComfortSpec
 from shopfloor.control.mpc import SamplingMPC
+from shopfloor.control.mpc_guard import calibrate_guard
 from shopfloor.control.simulator import LOG_COLUMNS, CabinSimulator
 from shopfloor.control.supervisor import CabinSupervisor
 from shopfloor.control.synthetic import rc_cabin_log
@@ -99,3 +100,22 @@ def test_default_margin_is_half_the_band() -> None:
     """The default keeps 0.5 K: 0.4 K of room is overridden, 0.6 K is left alone."""
     assert CabinSupervisor().filter(22.6, 22.25) == (22.0, True)
     assert CabinSupervisor().filter(22.4, 22.25) == (22.25, False)
+
+
+def test_guard_quantile_sizes_the_band_edge_distance() -> None:
+    """The 90 % quantile the supervised MPC uses is never larger than the largest error (the
+    unsupervised default), row by row; a quantile outside (0, 1] is refused."""
+    log = pd.concat(
+        [rc_cabin_log(a, s, n=2400) for a in (-10.0, -5.0, 0.0, 30.0, 35.0) for s in (1, 2)],
+        ignore_index=True,
+    )[list(LOG_COLUMNS)]
+    kw = {"validation_ambients_c": (-5.0, 30.0), "simulator_params": {"n_estimators": 20}}
+    largest = calibrate_guard(log, gains=(0.0,), **kw)
+    q90 = calibrate_guard(log, gains=(0.0,), band_edge_quantile=0.9, **kw)
+    assert q90.cabin_error_k < largest.cabin_error_k
+    rows = {(r["mode"], r["move_max_k"]): r["error_k"] for r in largest.cabin_error_table}
+    for r in q90.cabin_error_table:
+        assert r["error_k"] <= rows[(r["mode"], r["move_max_k"])] + 1e-9
+    assert "90% quantile" in q90.how["cabin_error"]
+    with pytest.raises(InputError, match="band_edge_quantile"):
+        calibrate_guard(log, gains=(0.0,), band_edge_quantile=0.0, **kw)

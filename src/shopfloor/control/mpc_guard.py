@@ -310,6 +310,8 @@ def calibrate_guard(
     Both errors count only states after the cabin first comes within 1 K of its setpoint, the
     states where the MPC decides.
     """
+    if not 0.0 < band_edge_quantile <= 1.0:
+        raise InputError(f"band_edge_quantile must be in (0, 1], got {band_edge_quantile}")
     amb = log.groupby(run_starts_ids(log), sort=False)["ambient_temp"].transform("mean")
     held = np.zeros(len(log), dtype=bool)
     for a in validation_ambients_c:
@@ -371,8 +373,6 @@ def calibrate_guard(
                 resid[name] += float(np.abs(pred - scale * et).sum())
     if not errs:
         raise InputError("validation drives have no state past warm-up a horizon from the end")
-    if not 0.0 < band_edge_quantile <= 1.0:
-        raise InputError(f"band_edge_quantile must be in (0, 1], got {band_edge_quantile}")
     cab = float(np.quantile(np.abs(np.concatenate(errs)), band_edge_quantile))
     sav_by = {k: (v / total if total > 0 else 0.0) for k, v in resid.items()}
     correct_energy = sav_by["corrected"] <= sav_by["uncorrected"]
