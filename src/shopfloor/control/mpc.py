@@ -30,6 +30,7 @@ from shopfloor.control.plant import CabinPlant, Command, Episode, FloatArray
 from shopfloor.control.policies import FixedSetpoint, hvac_energy_wh, run_episode
 from shopfloor.control.simulator import CabinSimulator, ExtrapolationWarning, observer_gain
 from shopfloor.control.steady import offset_bounds
+from shopfloor.control.supervisor import CabinSupervisor
 
 
 @dataclass
@@ -53,6 +54,10 @@ class SamplingMPC:
         Anti-chatter rules (dwell, relaxing-step guard, stock preference) measured on the
         training logs by :func:`~shopfloor.control.mpc_guard.calibrate_guard`; ``None``: every
         interval decides afresh with ``margin_k`` alone.
+    supervisor:
+        Measured-cabin safety layer (:class:`~shopfloor.control.supervisor.CabinSupervisor`)
+        applied to every command after warm-up: near the band edge the MPC relaxed toward it
+        sends the stock setpoint instead; ``None``: no supervisor.
     """
 
     simulator: CabinSimulator
@@ -63,6 +68,7 @@ class SamplingMPC:
     constant: bool = False
     notes: list[str] = field(default_factory=list)
     guard: MPCGuard | None = None
+    supervisor: CabinSupervisor | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.margin_k < self.comfort.band_k:
@@ -84,6 +90,8 @@ class SamplingMPC:
         self._left = 0
         self._d = 0.0  # cabin disturbance estimate, K per interval (offset-free prediction)
         self._pred = float("nan")  # last interval's one-step cabin prediction, °C
+        if self.supervisor is not None:
+            self.supervisor.reset()
 
     def _candidates(self) -> FloatArray:
         if self.setpoints_c is not None:
@@ -93,17 +101,30 @@ class SamplingMPC:
 
     def act(self, obs: dict[str, float], future: dict[str, FloatArray]) -> Command:
         spec = self.comfort
-        heating = obs["ambient_temp"] < spec.setpoint_c  # the cabin loses heat: heating
+        heating = obs["ambient_temp"] < spec.setpoint_c
         gain = 0.0 if self.guard is None else self.guard.observer_gain_for(heating)
+        command = self._decide(obs, future, heating, gain)
+        if self.supervisor is not None:
+            setpoint, over = self.supervisor.filter(obs["cabin_temp"], command.setpoint_c)
+            if over:  # back to stock; the MPC decides afresh once the supervisor's hold ends
+                command = Command(setpoint)
+                self._held, self._left = setpoint, 0
+        return self._commit(command, obs, future, gain)
+
+    def _decide(
+        self, obs: dict[str, float], future: dict[str, FloatArray], heating: bool, gain: float
+    ) -> Command:
+        """The MPC's own command for this interval (before the supervisor)."""
+        spec = self.comfort
         if gain > 0.0 and np.isfinite(self._pred):  # measured − predicted cabin
             self._d += gain * (obs["cabin_temp"] - self._pred)
         if not self._warm and spec.low <= obs["cabin_temp"] <= spec.high:
             self._warm = True
         if not self._warm:
-            return self._commit(Command(spec.setpoint_c), obs, future, gain)
+            return Command(spec.setpoint_c)
         if self._left > 0:  # dwell: the plant's PID is still settling on the last decision
             self._left -= 1
-            return self._commit(Command(self._held), obs, future, gain)
+            return Command(self._held)
         step = self.simulator.step_s
         amb = _per_step(future["ambient_temp"], step, self.horizon_steps, obs["ambient_temp"])
         spd = _per_step(future["speed"], step, self.horizon_steps, obs["speed"])
@@ -140,7 +161,7 @@ class SamplingMPC:
         if note:
             self.notes.append(note)
         self._held = choice
-        return self._commit(Command(choice), obs, future, gain)
+        return Command(choice)
 
     def _commit(
         self, command: Command, obs: dict[str, float], future: dict[str, FloatArray], gain: float

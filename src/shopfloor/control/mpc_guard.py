@@ -284,6 +284,7 @@ def calibrate_guard(
     simulator_params: dict[str, Any] | None = None,
     validation_log: pd.DataFrame | None = None,
     gains: tuple[float, ...] = OBSERVER_GAINS,
+    band_edge_quantile: float = BAND_EDGE_QUANTILE,
 ) -> MPCGuard:
     """Measure the guard's settings on a training log (1 Hz, :data:`LOG_COLUMNS`).
 
@@ -293,7 +294,8 @@ def calibrate_guard(
       not help); every error below is measured with the gain chosen for its mode.
     * ``dwell_steps`` = ceil(:func:`closed_loop_tau_s` / ``step_s``), at most the horizon (a
       hold longer than the preview would commit to what was never checked).
-    * ``cabin_error_k``: the :data:`BAND_EDGE_QUANTILE` quantile of |predicted − logged
+    * ``cabin_error_k``: the ``band_edge_quantile`` (default :data:`BAND_EDGE_QUANTILE`;
+      0.9 only with a measured-cabin supervisor on top) quantile of |predicted − logged
       cabin| over horizon rollouts from every logged state of the validation drives, by a
       simulator fitted without them.
     * ``saving_error_frac``: the horizon-energy error over the same rollouts, after scaling
@@ -308,6 +310,8 @@ def calibrate_guard(
     Both errors count only states after the cabin first comes within 1 K of its setpoint, the
     states where the MPC decides.
     """
+    if not 0.0 < band_edge_quantile <= 1.0:
+        raise InputError(f"band_edge_quantile must be in (0, 1], got {band_edge_quantile}")
     amb = log.groupby(run_starts_ids(log), sort=False)["ambient_temp"].transform("mean")
     held = np.zeros(len(log), dtype=bool)
     for a in validation_ambients_c:
@@ -369,7 +373,7 @@ def calibrate_guard(
                 resid[name] += float(np.abs(pred - scale * et).sum())
     if not errs:
         raise InputError("validation drives have no state past warm-up a horizon from the end")
-    cab = float(np.quantile(np.abs(np.concatenate(errs)), BAND_EDGE_QUANTILE))
+    cab = float(np.quantile(np.abs(np.concatenate(errs)), band_edge_quantile))
     sav_by = {k: (v / total if total > 0 else 0.0) for k, v in resid.items()}
     correct_energy = sav_by["corrected"] <= sav_by["uncorrected"]
     sav = sav_by["corrected" if correct_energy else "uncorrected"]
@@ -378,7 +382,7 @@ def calibrate_guard(
         row
         for mode, (e, m) in by_mode.items()
         if e
-        for row in error_by_move(np.concatenate(e), np.concatenate(m), mode)
+        for row in error_by_move(np.concatenate(e), np.concatenate(m), mode, band_edge_quantile)
     ]
     extra = 0 if validation_log is None else len(_drives(validation_log))
     how = {
@@ -392,9 +396,9 @@ def calibrate_guard(
         "mode's validation rollouts (0: uncorrected)",
         "observer_error_by_gain": by_gain,
         "dwell": f"ceil(tau / {step_s} s) capped at the {horizon_steps}-interval horizon",
-        "cabin_error": f"{BAND_EDGE_QUANTILE:.0%} quantile of |cabin error| over "
+        "cabin_error": f"{band_edge_quantile:.0%} quantile of |cabin error| over "
         f"{horizon_steps}-interval open-loop rollouts from every validation state past warm-up",
-        "cabin_error_by_move": f"{BAND_EDGE_QUANTILE:.0%} quantile of |cabin error| per "
+        "cabin_error_by_move": f"{band_edge_quantile:.0%} quantile of |cabin error| per "
         f"move-size bin (upper edges {list(MOVE_BINS_K[:-1])} K, then larger) and mode "
         "(heating: the validation drive's mean ambient below its mean setpoint), over the same "
         "rollouts; a rollout's move is the largest |logged setpoint over its horizon − the "
