@@ -182,6 +182,7 @@ def learn(
         with out.status("Learning the simulator"):
             sim = CabinSimulator().fit(log[list(LOG_COLUMNS)])
         from shopfloor.control.mpc_guard import calibrate_guard, table_metrics
+        from shopfloor.control.supervisor import SUPERVISED_GUARD_QUANTILE
 
         guard_metrics: dict[str, float] = {}
         guard_info: dict[str, Any] | str
@@ -191,6 +192,7 @@ def learn(
                     log[list(LOG_COLUMNS)],
                     step_s=sim.step_s,
                     validation_log=None if val_log is None else val_log[list(LOG_COLUMNS)],
+                    band_edge_quantile=SUPERVISED_GUARD_QUANTILE,
                 )
             guard_info = guard.as_dict()
             guard_metrics = dict(
@@ -276,11 +278,20 @@ def _drive(
     from shopfloor.control.plant import CabinPlant, load_cycle
     from shopfloor.control.policies import BandEdge, run_episode
     from shopfloor.control.simulator import ExtrapolationWarning
+    from shopfloor.control.supervisor import CabinSupervisor
 
     comfort = ComfortSpec(setpoint, band)
     load_cycle(cycle, ambient)  # bad cycle fails before the model is read
     sim, model_path, model_id, guard = _load_simulator(home, vehicle)
-    mpc = SamplingMPC(sim, comfort, margin_k=margin, guard=guard)
+    dwell = guard.dwell_steps if guard is not None else 1
+    # the same supervised MPC as the registered controller and the benchmark
+    mpc = SamplingMPC(
+        sim,
+        comfort,
+        margin_k=margin,
+        guard=guard,
+        supervisor=CabinSupervisor(comfort, dwell_steps=dwell),
+    )
     plant = CabinPlant(vehicle, step_s=sim.step_s)
     stock_ep, allowance = stock_allowance(plant, cycle, ambient, comfort)
     runs = {"stock": stock_ep}

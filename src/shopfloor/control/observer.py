@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shopfloor.control.simulator import CabinSimulator, FloatArray, observer_gain
+from shopfloor.control.simulator import CabinSimulator, FloatArray
 from shopfloor.core.errors import InputError
 
 #: Observer gains tried on the validation split; 0 keeps the uncorrected simulator, 1 puts the
@@ -49,31 +49,10 @@ def disturbed_rollout(
     Parameters and returns as :meth:`CabinSimulator.rollout`: ``setpoints`` is
     (n_candidates, horizon) °C; returns (n_candidates, horizon) cabin °C and power W.
     """
-    sp = np.atleast_2d(np.asarray(setpoints, dtype=float))
-    if disturbance_k == 0.0:  # the simulator's own rollout, bit for bit
-        return sim.rollout(cabin_c, battery_c, observer_z, sp, ambient, speed, warn=False)
-    n, h = sp.shape
-    cab = np.full(n, float(cabin_c))
-    bat = np.full(n, float(battery_c))
-    z = np.full(n, float(observer_z))
-    a = observer_gain(sim.step_s)
-    cabins = np.empty((n, h))
-    powers = np.empty((n, h))
-    for k in range(h):
-        z = a * z + (1.0 - a) * (sp[:, k] - cab)
-        state = {
-            "cabin_now": cab,
-            "battery_now": bat,
-            "ambient": np.full(n, float(ambient[k])),
-            "speed": np.full(n, float(speed[k])),
-            "setpoint": sp[:, k],
-            "observer": z,
-        }
-        cab, bat, power = sim.step(state)
-        cab = cab + disturbance_k
-        cabins[:, k] = cab
-        powers[:, k] = power
-    return cabins, powers
+    return sim.rollout(
+        cabin_c, battery_c, observer_z, setpoints, ambient, speed,
+        warn=False, disturbance_k=disturbance_k,
+    )  # fmt: skip
 
 
 @dataclass

@@ -114,13 +114,17 @@ class MPCPolicy(Predictor):
     def mpc(self) -> Any:
         """A fresh :class:`~shopfloor.control.mpc.SamplingMPC` with these settings."""
         from shopfloor.control.mpc import SamplingMPC
+        from shopfloor.control.supervisor import CabinSupervisor
 
+        comfort = ComfortSpec(self.setpoint_c, self.band_k)
+        dwell = self.guard.dwell_steps if self.guard is not None else 1
         return SamplingMPC(
             self.simulator_,
-            ComfortSpec(self.setpoint_c, self.band_k),
+            comfort,
             margin_k=self.margin_k,
             horizon_steps=self.horizon_steps,
             guard=self.guard,
+            supervisor=CabinSupervisor(comfort, dwell_steps=dwell),
         )
 
     def _predict(self, x: FloatArray) -> FloatArray:

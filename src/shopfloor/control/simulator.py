@@ -345,6 +345,7 @@ class CabinSimulator(Predictor):
         speed: FloatArray,
         *,
         warn: bool = True,
+        disturbance_k: float = 0.0,
     ) -> tuple[FloatArray, FloatArray]:
         """Open-loop simulation of candidate setpoint sequences.
 
@@ -357,6 +358,9 @@ class CabinSimulator(Predictor):
             (n_candidates, horizon) setpoints, °C.
         ambient, speed:
             (horizon,) mean ambient (°C) and speed (m/s) per interval.
+        disturbance_k:
+            Added to the cabin at every interval's end, K per interval (an offset-free MPC's
+            disturbance estimate, :mod:`shopfloor.control.observer`); 0 leaves the model as is.
 
         Returns
         -------
@@ -391,6 +395,8 @@ class CabinSimulator(Predictor):
                 "observer": z,
             }
             cab, bat, power = self.step(state)
+            if disturbance_k != 0.0:  # skipped at 0: the plain rollout stays bit for bit
+                cab = cab + disturbance_k
             cabins[:, k] = cab
             powers[:, k] = power
         return cabins, powers

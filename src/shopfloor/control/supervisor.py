@@ -36,6 +36,12 @@ from shopfloor.core.errors import InputError
 #: than stock, is the default.
 SUPERVISOR_MARGIN_K = 0.5
 
+#: The quantile of the validation cabin error the relaxing-step guard takes when the supervisor
+#: runs (:func:`~shopfloor.control.mpc_guard.calibrate_guard`'s ``band_edge_quantile``): the
+#: supervisor covers the tail the quantile leaves, so ``hvac learn``, the registered controller
+#: and the benchmark all pair the two.
+SUPERVISED_GUARD_QUANTILE = 0.9
+
 
 @dataclass
 class CabinSupervisor:
