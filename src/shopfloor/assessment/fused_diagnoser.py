@@ -92,9 +92,13 @@ import pandas as pd
 from scipy.stats import chi2
 
 from shopfloor.assessment.calibration import (
+    CLASS_PRIORS,
+    SIDES,
     class_balanced_weights,
+    count_sides,
     expected_calibration_error,
     reliability_table,
+    side_confidence,
 )
 from shopfloor.assessment.diagnoser import Diagnoser
 from shopfloor.assessment.diagnosis import CLASS_OF_SIGNATURE, SIGNATURE_OF, FaultClass
@@ -118,22 +122,9 @@ __all__ = [
     "side_confidence",
 ]
 
-SIDES = (
-    "agree",
-    "physics",
-    "model-over-physics",
-    "model",
-    "model-impulsive",
-    "model-sure",
-    "healthy-default",
-    "model-normal",
-    "quiet-normal",
-)
 RESOLVE = ("validated", "physics", "model")
 #: How training rows are weighted: ``"balanced"`` gives every class the same total weight.
 CLASS_WEIGHTS = ("balanced", "none")
-#: Priors over the true classes that side accuracies can be measured under (``class_prior``).
-CLASS_PRIORS = ("uniform", "training")
 #: Temperatures tried when calibrating (log grid from 1 = the model as trained). Calibration may
 #: make the model less sure, never surer than trained: out-of-group predictions over a handful
 #: of bearings are too few to justify sharpening, and a new rig is harder than the old ones.
@@ -603,79 +594,6 @@ class FusedDiagnoser(Diagnoser):
             f"and the learned model finds it normal ({p_top:.0%})",
         }[side]
         return why, severity
-
-
-def count_sides(
-    sides: npt.ArrayLike, truth: npt.ArrayLike, right: npt.ArrayLike
-) -> dict[str, dict[str, list[int]]]:
-    """Out-of-group decisions per side and true class: ``{side: {class: [right, n]}}``."""
-    side_of = np.asarray(sides).astype(str)
-    true = np.asarray(truth).astype(str)
-    ok = np.asarray(right, dtype=bool)
-    if not side_of.shape == true.shape == ok.shape:
-        raise InputError(
-            f"sides, truth and right differ in length: {side_of.size}, {true.size}, {ok.size}"
-        )
-    unknown = sorted(set(side_of.tolist()) - set(SIDES))
-    if unknown:
-        raise InputError(f"unknown sides {unknown}; expected some of {SIDES}")
-    labels = sorted(set(true.tolist()))
-    return {
-        s: {
-            c: [
-                int(np.sum((side_of == s) & (true == c) & ok)),
-                int(np.sum((side_of == s) & (true == c))),
-            ]
-            for c in labels
-        }
-        for s in SIDES
-    }
-
-
-def side_confidence(
-    counts: dict[str, dict[str, list[int]]], class_prior: str = "uniform"
-) -> dict[str, float]:
-    """P(the decided class is the true one | side) from :func:`count_sides`, under a prior.
-
-    Bayes with the class prior made explicit (label shift, Saerens, Latinne and Decaestecker
-    2002): ``sum_c pi_c P(side, right | c) / sum_c pi_c P(side | c)``. Each true class's rows
-    are a multinomial over the cells (side, right or wrong); its rates are posterior means
-    under a symmetric Dirichlet(1/2) prior, ``P(side, right | c) = (r + 1/2) / (N_c + S)`` and
-    ``P(side | c) = (n + 1) / (N_c + S)`` (``S`` sides), so a class seen on few rows (CWRU's
-    healthy bearings) is not read as certain either way. ``class_prior="uniform"``: every
-    class present weighs the same (the plant's fault rate is unknown to us);
-    ``"training"``: ``pi_c = N_c / N``, the corpus's own mix.
-
-    A corpus of 10 healthy rows, all answered normal on side ``healthy-default`` (right),
-    and 90 faulty ones, half of them answered normal there too (wrong):
-
-    >>> counts = count_sides(["healthy-default"] * 55 + ["agree"] * 45,
-    ...                      ["normal"] * 10 + ["outer_race"] * 90,
-    ...                      [True] * 10 + [False] * 45 + [True] * 45)
-    >>> round(side_confidence(counts)["healthy-default"], 3)  # counted plainly: 10/55 = 0.18
-    0.534
-    >>> round(side_confidence(counts, "training")["healthy-default"], 3)
-    0.126
-    """
-    if class_prior not in CLASS_PRIORS:
-        raise InputError(f"class_prior must be one of {CLASS_PRIORS}, got {class_prior!r}")
-    labels = sorted({c for by_class in counts.values() for c in by_class})
-    total = {c: sum(counts[s].get(c, [0, 0])[1] for s in counts) for c in labels}
-    labels = [c for c in labels if total[c] > 0]
-    if not labels:
-        return {}
-    n_all = sum(total[c] for c in labels)
-    prior = {c: 1.0 / len(labels) if class_prior == "uniform" else total[c] / n_all for c in labels}
-    n_sides = len(SIDES)
-    out: dict[str, float] = {}
-    for s in SIDES:
-        num = den = 0.0
-        for c in labels:
-            right, n = counts.get(s, {}).get(c, [0, 0])
-            num += prior[c] * (right + 0.5) / (total[c] + n_sides)
-            den += prior[c] * (n + 1.0) / (total[c] + n_sides)
-        out[s] = float(num / den)
-    return out
 
 
 def _overruled_text(frame: pd.DataFrame) -> str:
