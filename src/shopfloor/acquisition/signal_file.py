@@ -115,7 +115,23 @@ def _read_text(path: Path, column: str | None) -> SignalColumn:
         )
     decimal = "."
     note = ""
-    if sep is None and all(re.fullmatch(_COMMA_NUMBER, ln.strip()) for ln in data[:50]):
+    if (
+        sep == ","
+        and not has_header
+        and all(re.fullmatch(_COMMA_NUMBER, ln.strip()) for ln in data)
+    ):
+        # no header and every line "0,012573": one column of decimal commas, or two integer
+        # columns? Integers are never written with a leading zero ("012573"), so one such
+        # line settles it; without one the file is refused rather than guessed.
+        if not any(re.match(r"[-+]?\d+,0\d", ln.strip()) for ln in data):
+            raise InputError(
+                "every line is two whole numbers split by a comma: decimal commas or two "
+                "columns? add a header line naming the column(s), or write decimals with '.'",
+                source=path,
+                line=1,
+            )
+        sep, decimal, note = None, ",", "decimal comma detected"
+    elif sep is None and all(re.fullmatch(_COMMA_NUMBER, ln.strip()) for ln in data[:50]):
         # one column of decimal-comma numbers: "0,012573"
         decimal, note = ",", "decimal comma detected"
     elif sep in (";", "\t"):

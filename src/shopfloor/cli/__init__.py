@@ -9,7 +9,7 @@ here, so ``shopfloor --help`` answers at once.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,7 +28,7 @@ from shopfloor.cli import (
     simulate,
     store,
 )
-from shopfloor.cli._common import ExitCode, set_root_debug, stderr_console
+from shopfloor.cli._common import ExitCode, set_root_debug, stderr_console, to_json
 
 app = typer.Typer(
     name="shopfloor",
@@ -81,11 +81,40 @@ def _root(
 
 def main() -> None:
     """Console-script entry point."""
+    try:  # typer >= 0.22 carries its own copy of click; older ones use click itself
+        from typer._click import exceptions as click_errors
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click import exceptions as click_errors  # type: ignore[no-redef]
+
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:  # bare 'shopfloor': the help, as asked
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click_errors.UsageError as exc:
+        sys.exit(usage_error(exc))
+    except click_errors.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
         stderr_console().print("interrupted; nothing half-written was kept")
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error(exc: Any) -> int:
+    """A bad option value, an unknown option or command: one line naming it (click draws a
+    box of several lines), the JSON error document under ``--json``; returns the exit code."""
+    from rich.markup import escape
+
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    message = " ".join(exc.format_message().split())
+    stderr_console().print(
+        f"[bold red]error:[/] {escape(message)}{escape(where)}", highlight=False, soft_wrap=True
+    )
+    if "--json" in sys.argv[1:]:
+        print(to_json({"ok": False, "error": message, "exit_code": int(ExitCode.BAD_INPUT)}))
+    return int(exc.exit_code)
 
 
 __all__ = ["ExitCode", "app", "main"]

@@ -151,10 +151,26 @@ class CommandOutput:
     def print(self, *objects: Any, **kwargs: Any) -> None:
         """Human output (tables, verdicts); nothing in ``--json`` mode."""
         if not self.json:
+            console = self.console
+            width = console.width
+            if not console.is_terminal:
+                # a pipe or a log has no width: widen it to what the widest table needs whole
+                # (a long path in a no_wrap column, the longest word elsewhere); never cut
+                from rich.measure import Measurement
+
+                unbounded = console.options.update(max_width=1_000_000)
+                need = [
+                    Measurement.get(console, unbounded, o).minimum
+                    for o in objects
+                    if not isinstance(o, str)
+                ]
+                console.width = max([width, *need])
             try:
-                self.console.print(*objects, **kwargs)
+                console.print(*objects, **kwargs)
             except BrokenPipeError:
                 _quiet_stdout()
+            finally:
+                console.width = width
 
     def note(self, message: str) -> None:
         """A remark for the person (stderr), in both modes."""
@@ -278,6 +294,15 @@ def writable_output(path: Path, option: str, suffix: str) -> Path:
         raise InputError(f"{option} {path}: folder {folder} is not writable")
     if path.is_dir():
         raise InputError(f"{option} {path}: is a folder")
+    # os.access says yes to root everywhere (also on /proc): try opening it, and leave nothing
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot be written ({exc.strerror})") from None
+    if not existed:
+        path.unlink(missing_ok=True)
     return path
 
 

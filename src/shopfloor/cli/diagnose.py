@@ -158,8 +158,10 @@ def _print_summary(out: CommandOutput, reports: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(title=f"Diagnosis of {len(reports)} targets")
-    for col in ("target", "verdict", "confidence", "severity", "note"):
-        table.add_column(col)
+    # names and verdicts are never cut (a script greps them); the long note wraps instead
+    for col in ("target", "verdict", "confidence", "severity"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("note")
     for rep in reports:
         if "error" in rep:
             table.add_row(rep["target"], "[red]bad input[/]", "-", "-", escape(rep["error"]))
@@ -307,8 +309,11 @@ def diagnose(
 
                         use_data_dir_caches(settings.home)
                         png = plot / f"{Path(name).stem}.png" if several else plot
-                        plot_envelope_spectrum(result, png, title=name)
-                        rep["plot"] = str(png)
+                        try:
+                            plot_envelope_spectrum(result, png, title=name)
+                            rep["plot"] = str(png)
+                        except OSError as exc:  # the verdict is shown all the same
+                            rep["plot_error"] = f"--plot {png}: not written ({exc.strerror})"
                     reports.append(rep)
                 if tick is not None:
                     tick(len(names), len(names), "done")
@@ -328,4 +333,8 @@ def diagnose(
             _print_one(out, reports[0])
             if "plot" in reports[0]:
                 out.print(f"envelope spectrum saved to {escape(reports[0]['plot'])}")
+        unwritten = [r["plot_error"] for r in reports if "plot_error" in r]
+        if unwritten:  # after the verdicts: a plot that failed loses nothing else
+            more = f" (and {len(unwritten) - 1} more)" if len(unwritten) > 1 else ""
+            raise InputError(f"{unwritten[0]}{more}; the diagnosis above is complete")
     raise typer.Exit(int(code))

@@ -197,6 +197,20 @@ def store_backup(
     with command(json_out, debug) as out:
         settings = settings_for(home)
         with Store.open(settings.home, read_only=True) as store:
+            _backup_folder(dest)
             done = store.backup(dest)
         out.emit(done)
         out.print(f"backup in {done['dest']}: {done['files']} files, {_mb(done['bytes'])}")
+
+
+def _backup_folder(dest: Path) -> None:
+    """The backup's folder, created (a file in the way or a place that cannot hold a folder is
+    bad input, named, not an internal error)."""
+    from shopfloor.core.errors import InputError
+
+    if dest.exists() and not dest.is_dir():
+        raise InputError("is a file; the backup needs a new or empty folder", source=dest)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the backup folder ({exc.strerror})", source=dest) from None

@@ -231,6 +231,14 @@ def diagnose_target(
     )
     if baseline is not None:
         apply_baseline(result, signal, fs, *baseline)
+    stored_fs = rec.time_base.sample_rate_hz
+    if req.fs_hz is not None and stored_fs is not None and req.fs_hz != stored_fs:
+        # an explicit value wins, but a stored recording's rate is a fact: never silently
+        result.warnings.append(
+            f"--fs {req.fs_hz:g} Hz replaces the sample rate stored with {rec.id} "
+            f"({stored_fs:g} Hz): every frequency in this diagnosis scales by "
+            f"{req.fs_hz / stored_fs:.3g}"
+        )
     where = (
         f"recording {rec.id}, channel {channel} on {component} of {asset.id}, "
         f"{fs:g} Hz, {rpm:g} rpm"
