@@ -273,16 +273,21 @@ def _drive(
 ) -> dict[str, Any]:
     import warnings
 
-    from shopfloor.control.comfort import ComfortSpec
     from shopfloor.control.mpc import SamplingMPC, score, stock_allowance
     from shopfloor.control.plant import CabinPlant, load_cycle
     from shopfloor.control.policies import BandEdge, run_episode
     from shopfloor.control.simulator import ExtrapolationWarning
     from shopfloor.control.supervisor import CabinSupervisor
 
-    comfort = ComfortSpec(setpoint, band)
+    comfort = _check_drive_options(ambient, setpoint, band, margin)
     load_cycle(cycle, ambient)  # bad cycle fails before the model is read
     sim, model_path, model_id, guard = _load_simulator(home, vehicle)
+    stated: set[str] = set()
+    if sim.extrapolating([ambient]):
+        # said here, not only by the MPC: it may never plan (the supervisor holds stock when the
+        # cabin is far outside the band, as in deep cold), and it must be said all the same
+        lo, hi = sim.ambient_range_
+        stated.add(f"ambient {ambient:.1f} °C outside logged {lo:.1f}..{hi:.1f} °C: extrapolating")
     dwell = guard.dwell_steps if guard is not None else 1
     # the same supervised MPC as the registered controller and the benchmark
     mpc = SamplingMPC(
@@ -293,13 +298,19 @@ def _drive(
         supervisor=CabinSupervisor(comfort, dwell_steps=dwell),
     )
     plant = CabinPlant(vehicle, step_s=sim.step_s)
-    stock_ep, allowance = stock_allowance(plant, cycle, ambient, comfort)
-    runs = {"stock": stock_ep}
-    if with_band_edge:
-        runs["band-edge"] = run_episode(plant, BandEdge(), cycle, ambient)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExtrapolationWarning)
-        runs["shopfloor MPC"] = run_episode(plant, mpc, cycle, ambient, lookahead_s=240)
+    try:
+        stock_ep, allowance = stock_allowance(plant, cycle, ambient, comfort)
+        runs = {"stock": stock_ep}
+        if with_band_edge:
+            runs["band-edge"] = run_episode(plant, BandEdge(), cycle, ambient)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            runs["shopfloor MPC"] = run_episode(plant, mpc, cycle, ambient, lookahead_s=240)
+    except RuntimeError as exc:  # FASTSim's solver: keep its reason, drop its Rust backtrace
+        reason = " ".join(str(exc).split("Stack backtrace")[0].split())
+        raise RuntimeError(
+            f"the FASTSim plant failed ({vehicle}, {cycle}, {ambient:+.1f} °C): {reason}"
+        ) from None
     scores = {name: score(ep, comfort, allowance) for name, ep in runs.items()}
     base = scores["stock"]["hvac_wh"]
     for s in scores.values():
@@ -314,10 +325,53 @@ def _drive(
         "model_id": model_id,
         "simulator": sim,
         "notes": sorted(
-            {*mpc.notes}
+            {*mpc.notes, *stated}
             | (set() if guard else {"simulator has no measured MPC guard: MPC runs unguarded"})
         ),
     }
+
+
+#: Ambients a car is driven in: the weather records are -89 °C and +57 °C, and FASTSim's solver
+#: itself fails near -80 °C; beyond this range an answer would describe no real drive.
+AMBIENT_RANGE_C = (-60.0, 60.0)
+_COMFORT_OPTIONS = {"band_k": "--band", "setpoint_c": "--setpoint", "margin_k": "--margin"}
+
+
+def _check_drive_options(ambient: float, setpoint: float, band: float, margin: float) -> Any:
+    """Refuse a bad --ambient/--setpoint/--band/--margin by its option name, before any work
+    (returns the :class:`~shopfloor.control.comfort.ComfortSpec`)."""
+    import math
+
+    from shopfloor.control.comfort import ComfortSpec
+    from shopfloor.control.supervisor import SUPERVISOR_MARGIN_K
+    from shopfloor.core.errors import InputError
+
+    given = {"--ambient": ambient, "--setpoint": setpoint, "--band": band, "--margin": margin}
+    for option, value in given.items():
+        if not math.isfinite(value):
+            raise InputError(f"{option} {value}: must be a finite number")
+    lo, hi = AMBIENT_RANGE_C
+    if not lo <= ambient <= hi:
+        raise InputError(
+            f"--ambient {ambient:g}: outside {lo:g}..{hi:g} °C, the weather cars are driven in"
+        )
+    try:
+        comfort = ComfortSpec(setpoint, band)
+    except InputError as exc:
+        option = _COMFORT_OPTIONS.get(exc.column or "", "--setpoint")
+        raise InputError(f"{option} {given[option]:g}: {exc.message}") from None
+    if band <= SUPERVISOR_MARGIN_K:
+        raise InputError(
+            f"--band {band:g}: infeasible comfort band: the comfort supervisor steps in "
+            f"{SUPERVISOR_MARGIN_K:g} K inside the band edge, so the half width must exceed "
+            f"{SUPERVISOR_MARGIN_K:g} K"
+        )
+    if not 0.0 <= margin < band:
+        raise InputError(
+            f"--margin {margin:g}: infeasible comfort band: margin {margin:g} K leaves nothing "
+            f"of the ± {band:g} K band (give 0 <= margin < {band:g})"
+        )
+    return comfort
 
 
 def _table(scores: dict[str, dict[str, float]]) -> Any:
