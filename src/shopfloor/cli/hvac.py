@@ -70,12 +70,21 @@ def _newest(store: Any, name: str) -> tuple[str | None, int]:
     return (rows[-1]["id"] if rows else None), len(rows)
 
 
-def _register(store: Any, path: Path, name: str, **kwargs: Any) -> tuple[str, int]:
+def _register(store: Any, path: Path, name: str, **kwargs: Any) -> tuple[str, int, Path]:
     """Register ``path`` under ``name``; returns (model id, its version: 1 for the first model
-    registered under the name). Registering an identical file again returns its first entry."""
-    model_id = store.register_model(path, name=name, **kwargs)
+    registered under the name, the registered file). Registering an identical file again
+    returns its first entry.
+
+    The registry keeps its own hash-named copy, so the file saved for it is removed: left in
+    the data directory it is an orphan that ``store check`` reports and ``store gc`` deletes.
+    """
+    try:
+        model_id = store.register_model(path, name=name, **kwargs)
+    finally:
+        path.unlink(missing_ok=True)
     ids = [m["id"] for m in store.models() if m["name"] == name]
-    return model_id, ids.index(model_id) + 1 if model_id in ids else len(ids)
+    version = ids.index(model_id) + 1 if model_id in ids else len(ids)
+    return model_id, version, store.model_path(model_id)
 
 
 def _load_simulator(home: Path, vehicle: str) -> Any:
@@ -219,7 +228,7 @@ def learn(
         )
         lo, hi = sim.ambient_range_
         with Store.open(settings.home) as store:
-            model_id, version = _register(
+            model_id, version, path = _register(
                 store,
                 path,
                 _registry_name("simulator", vehicle),
@@ -443,7 +452,7 @@ def optimize(
         )
         mpc_s, stock_s = r["scores"]["shopfloor MPC"], r["scores"]["stock"]
         with Store.open(settings.home) as store:
-            model_id, version = _register(
+            model_id, version, spec_path = _register(
                 store,
                 spec_path,
                 _registry_name("mpc", vehicle),
