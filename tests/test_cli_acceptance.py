@@ -179,3 +179,11 @@ def test_fs_on_a_stored_recording_is_stated_not_silent(cwru_130_home: Path) -> N
     ), warnings
     same = runner.invoke(app, ["diagnose", "cwru-130", "--fs", "12000", "--json", *home])
     assert not any("replaces the sample rate" in w for w in json.loads(same.stdout)["warnings"])
+
+
+def test_gc_on_a_data_directory_that_does_not_exist_creates_none(tmp_path: Path) -> None:
+    typo = tmp_path / "typo" / "home"
+    result = runner.invoke(app, ["store", "gc", "--home", str(typo)])
+    assert result.exit_code == 2, result.output
+    assert f"no store in {typo}" in _one_line_error(result.output)
+    assert not (tmp_path / "typo").exists()

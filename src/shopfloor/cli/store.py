@@ -166,7 +166,14 @@ def store_gc(
 ) -> None:
     """Compact stream segments, apply the retention policy, delete orphans and leftovers."""
     with command(json_out, debug) as out:
+        from shopfloor.core.errors import StoreError
+        from shopfloor.core.store import Store
+
         settings = settings_for(home)
+        if not Store.exists(settings.home):  # opening writable would create one at a typo
+            raise StoreError(
+                f"no store in {settings.home} (run 'shopfloor datasets prepare' first)"
+            )
         with _open_writable(settings.home, wait, out) as store:
             report = store.gc()
         out.emit(
