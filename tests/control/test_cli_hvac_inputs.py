@@ -106,3 +106,11 @@ def test_learn_and_optimize_leave_no_orphan_in_the_data_directory(warm_home: Pat
     check = runner.invoke(app, ["store", "check", "--home", str(warm_home), "--json"])
     assert check.exit_code == 0, check.output
     assert json.loads(check.stdout)["orphans"] == []
+
+
+def test_evaluate_with_a_mistyped_home_creates_no_store(tmp_path: Path) -> None:
+    typo = tmp_path / "typo" / "home"
+    result = runner.invoke(app, ["hvac", "evaluate", "--home", str(typo)])
+    assert result.exit_code == 2, result.output
+    assert "no learned simulator for vehicle 'bolt'" in _error_line(result.output)
+    assert not (tmp_path / "typo").exists()

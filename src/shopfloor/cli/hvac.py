@@ -92,6 +92,12 @@ def _load_simulator(home: Path, vehicle: str) -> Any:
     from shopfloor.core.store import Store
 
     name = _registry_name("simulator", vehicle)
+    if not Store.exists(home):  # opening it would create an empty store at a mistyped --home
+        raise InputError(
+            f"no store, so no learned simulator for vehicle {vehicle!r}: run 'shopfloor hvac "
+            f"learn --vehicle {vehicle}' first",
+            source=home,
+        )
     with Store.open(home) as store:
         model_id, _ = _newest(store, name)
         if model_id is None:
