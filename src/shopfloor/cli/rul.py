@@ -17,6 +17,7 @@ fail within the horizon (the interval's lower bound is inside it), 2 bad input, 
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -221,6 +222,8 @@ def rul(
     with command(json_out, debug) as out:
         if not 0.0 < alpha < 1.0:
             raise InputError(f"--alpha {alpha}: must be between 0 and 1")
+        if horizon is not None and not (horizon > 0.0 and math.isfinite(horizon)):
+            raise InputError(f"--horizon {horizon}: must be a positive time (in --time-unit)")
         if time_unit not in (None, "cycles", "s", "h"):
             raise InputError(f"--time-unit {time_unit!r}: choose cycles, s or h")
         if plot is not None:
