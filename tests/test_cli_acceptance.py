@@ -181,6 +181,21 @@ def test_fs_on_a_stored_recording_is_stated_not_silent(cwru_130_home: Path) -> N
     assert not any("replaces the sample rate" in w for w in json.loads(same.stdout)["warnings"])
 
 
+@pytest.mark.realdata
+def test_options_a_stored_recording_does_not_use_are_stated(cwru_130_home: Path) -> None:
+    pytest.importorskip("lightgbm", reason="the fused diagnoser needs lightgbm")
+    opts = ["--column", "acc", "--unit", "g", "--asset", "cwru-motor-ntn", "--json"]
+    result = runner.invoke(app, ["diagnose", "cwru-130", *opts, "--home", str(cwru_130_home)])
+    assert result.exit_code == 1, result.output
+    warnings = json.loads(result.stdout)["warnings"]
+    for needle in (
+        "--column 'acc' is ignored: cwru-130 is a stored recording",
+        "--unit 'g' is ignored",
+        "--asset 'cwru-motor-ntn' is ignored: cwru-130 belongs to cwru-motor-skf",
+    ):
+        assert any(needle in w for w in warnings), (needle, warnings)
+
+
 def test_gc_on_a_data_directory_that_does_not_exist_creates_none(tmp_path: Path) -> None:
     typo = tmp_path / "typo" / "home"
     result = runner.invoke(app, ["store", "gc", "--home", str(typo)])
@@ -196,3 +211,24 @@ def test_a_horizon_that_is_no_time_is_refused(tmp_path: Path, horizon: str) -> N
     result = runner.invoke(app, [*args, "--horizon", horizon])
     assert result.exit_code == 2, result.output
     assert f"--horizon {float(horizon)}: must be a positive time" in _one_line_error(result.output)
+
+
+def test_unit_must_be_an_acceleration(tmp_path: Path) -> None:
+    # '--unit furlong' ran to the end and only the ISO line said it could not convert
+    csv = _signal_csv(tmp_path / "vib.csv")
+    result = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS, "--unit", "furlong"])
+    assert result.exit_code == 2, result.output
+    assert "--unit 'furlong': unit 'furlong' is not an acceleration unit" in _one_line_error(
+        result.output
+    )
+
+
+def test_options_a_file_does_not_use_are_stated(tmp_path: Path) -> None:
+    csv = _signal_csv(tmp_path / "vib.csv")
+    result = runner.invoke(
+        app, ["diagnose", str(csv), *FILE_OPTS, "--channel", "DE", "--component", "x", "--json"]
+    )
+    assert result.exit_code == 1, result.output
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any(w.startswith("--channel 'DE' is ignored") for w in warnings), warnings
+    assert any(w.startswith("--component 'x' is ignored") for w in warnings), warnings

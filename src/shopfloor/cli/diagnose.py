@@ -256,7 +256,9 @@ def diagnose(
             if not several:
                 writable_output(plot, "--plot", ".png")
         # options are checked once, before any file is read
-        DiagnoseRequest(target="", fs_hz=fs, rpm=rpm, window_s=window, model=model).validate()
+        DiagnoseRequest(
+            target="", fs_hz=fs, rpm=rpm, window_s=window, model=model, unit=unit
+        ).validate()
         if bearing is not None:
             from shopfloor.pipelines.diagnose import parse_bearing
 

@@ -126,7 +126,8 @@ def check_unit(unit: str, quantity: Quantity, *, field: str | None = None) -> st
     reference = registry().parse_units(_REFERENCE_UNIT[quantity])
     if parsed.dimensionality != reference.dimensionality:
         raise UnitError(
-            f"unit {unit!r} is not a {quantity.value} unit (expected something like "
+            f"unit {unit!r} is not {'an' if quantity.value[0] in 'aeiou' else 'a'} "
+            f"{quantity.value} unit (expected something like "
             f"{_REFERENCE_UNIT[quantity]!r}, got dimensionality {parsed.dimensionality})",
             column=field or "unit",
         )

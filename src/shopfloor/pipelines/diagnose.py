@@ -66,6 +66,14 @@ class DiagnoseRequest:
             raise InputError(f"--rpm {self.rpm:g} is beyond any rotating machine (> 120,000 rpm)")
         if self.model not in MODELS:
             raise InputError(f"--model {self.model!r}: choose one of {', '.join(MODELS)}")
+        if self.unit is not None:
+            # the samples are accelerations (the ISO 10816 zone integrates them to velocity)
+            from shopfloor.core.units import Quantity, check_unit
+
+            try:
+                check_unit(self.unit, Quantity.ACCELERATION)
+            except InputError as exc:
+                raise InputError(f"--unit {self.unit!r}: {exc.message}") from None
 
 
 MODELS = ("fused", "physics")
@@ -231,6 +239,7 @@ def diagnose_target(
     )
     if baseline is not None:
         apply_baseline(result, signal, fs, *baseline)
+    result.warnings.extend(_ignored_for_a_recording(req, rec.id, rec.asset_id))
     stored_fs = rec.time_base.sample_rate_hz
     if req.fs_hz is not None and stored_fs is not None and req.fs_hz != stored_fs:
         # an explicit value wins, but a stored recording's rate is a fact: never silently
@@ -244,6 +253,19 @@ def diagnose_target(
         f"{fs:g} Hz, {rpm:g} rpm"
     )
     return result, where
+
+
+def _ignored_for_a_recording(req: DiagnoseRequest, rec_id: str, asset_id: str) -> list[str]:
+    """Options that only a file uses: said, never silently dropped (several targets of both
+    kinds share one set of options, so they warn rather than refuse)."""
+    ignored = []
+    if req.column is not None:
+        ignored.append(f"--column {req.column!r} is ignored: {rec_id} is a stored recording")
+    if req.unit is not None:
+        ignored.append(f"--unit {req.unit!r} is ignored: {rec_id}'s unit is stored with it")
+    if req.asset_id is not None and req.asset_id != asset_id:
+        ignored.append(f"--asset {req.asset_id!r} is ignored: {rec_id} belongs to {asset_id}")
+    return ignored
 
 
 def _diagnose_file(
@@ -287,5 +309,12 @@ def _diagnose_file(
     )
     if baseline is not None:
         apply_baseline(result, values, req.fs_hz, *baseline)
+    if not req.asset_id:
+        result.warnings.extend(
+            f"{option} {value!r} is ignored: it names a part of a stored asset, and this file "
+            "has none (give --asset)"
+            for option, value in (("--channel", req.channel), ("--component", req.component))
+            if value is not None
+        )
     note = f" ({read.note})" if read.note else ""
     return result, f"file {path}, column {column}{note}, {req.fs_hz:g} Hz, {req.rpm:g} rpm"
