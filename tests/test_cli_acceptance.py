@@ -42,11 +42,16 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
+def _home(tmp_path: Path) -> list[str]:
+    """A data directory of the test's own (a plot puts matplotlib's cache there)."""
+    return ["--home", str(tmp_path / "home")]
+
+
 def test_a_headerless_decimal_comma_file_is_read_as_one_column(tmp_path: Path) -> None:
     x, _ = bearing_signal("outer", shaft_hz=1797 / 60, fs_hz=12_000.0, duration_s=2.0, seed=3)
     csv = tmp_path / "export.csv"
     csv.write_text("\n".join(f"{v:.6f}".replace(".", ",") for v in x) + "\n", encoding="utf-8")
-    result = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS, "--json"])
+    result = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS, "--json", *_home(tmp_path)])
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
     assert doc["verdict"] == "outer_race"
@@ -56,7 +61,7 @@ def test_a_headerless_decimal_comma_file_is_read_as_one_column(tmp_path: Path) -
 def test_two_whole_numbers_per_line_without_a_header_are_refused(tmp_path: Path) -> None:
     csv = tmp_path / "ambiguous.csv"
     csv.write_text("1,5\n2,25\n3,75\n", encoding="utf-8")
-    result = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS])
+    result = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS, *_home(tmp_path)])
     assert result.exit_code == 2, result.output
     line = _one_line_error(result.output)
     assert "ambiguous.csv, line 1" in line
@@ -68,7 +73,9 @@ def test_plot_to_a_place_that_cannot_hold_a_file_is_refused_before_any_work(
     tmp_path: Path,
 ) -> None:
     csv = _signal_csv(tmp_path / "vib.csv")
-    result = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS, "--plot", "/proc/x.png"])
+    result = runner.invoke(
+        app, ["diagnose", str(csv), *FILE_OPTS, "--plot", "/proc/x.png", *_home(tmp_path)]
+    )
     assert result.exit_code == 2, result.output
     assert "--plot /proc/x.png: cannot be written" in _one_line_error(result.output)
 
@@ -84,12 +91,16 @@ def test_a_plot_that_fails_while_saving_keeps_the_verdict(
     monkeypatch.setattr(plots, "plot_envelope_spectrum", disk_full)
     csv = _signal_csv(tmp_path / "vib.csv")
     png = tmp_path / "env.png"
-    result = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS, "--plot", str(png)])
+    result = runner.invoke(
+        app, ["diagnose", str(csv), *FILE_OPTS, "--plot", str(png), *_home(tmp_path)]
+    )
     assert result.exit_code == 2, result.output
     assert "outer race" in result.stdout  # the verdict came first
     line = _one_line_error(result.output)
     assert f"--plot {png}: not written (No space left on device)" in line
-    as_json = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS, "--plot", str(png), "--json"])
+    as_json = runner.invoke(
+        app, ["diagnose", str(csv), *FILE_OPTS, "--plot", str(png), "--json", *_home(tmp_path)]
+    )
     doc = json.loads(as_json.stdout)
     assert doc["verdict"] == "outer_race"
     assert "No space left" in doc["plot_error"]
@@ -208,7 +219,7 @@ def test_gc_on_a_data_directory_that_does_not_exist_creates_none(tmp_path: Path)
 def test_a_horizon_that_is_no_time_is_refused(tmp_path: Path, horizon: str) -> None:
     # a negative horizon was accepted and never flagged anything (exit 0)
     args = ["rul", str(tmp_path / "t.txt"), "--train", str(tmp_path / "tr.txt")]
-    result = runner.invoke(app, [*args, "--horizon", horizon])
+    result = runner.invoke(app, [*args, "--horizon", horizon, *_home(tmp_path)])
     assert result.exit_code == 2, result.output
     assert f"--horizon {float(horizon)}: must be a positive time" in _one_line_error(result.output)
 
@@ -216,7 +227,9 @@ def test_a_horizon_that_is_no_time_is_refused(tmp_path: Path, horizon: str) -> N
 def test_unit_must_be_an_acceleration(tmp_path: Path) -> None:
     # '--unit furlong' ran to the end and only the ISO line said it could not convert
     csv = _signal_csv(tmp_path / "vib.csv")
-    result = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS, "--unit", "furlong"])
+    result = runner.invoke(
+        app, ["diagnose", str(csv), *FILE_OPTS, "--unit", "furlong", *_home(tmp_path)]
+    )
     assert result.exit_code == 2, result.output
     assert "--unit 'furlong': unit 'furlong' is not an acceleration unit" in _one_line_error(
         result.output
@@ -225,9 +238,8 @@ def test_unit_must_be_an_acceleration(tmp_path: Path) -> None:
 
 def test_options_a_file_does_not_use_are_stated(tmp_path: Path) -> None:
     csv = _signal_csv(tmp_path / "vib.csv")
-    result = runner.invoke(
-        app, ["diagnose", str(csv), *FILE_OPTS, "--channel", "DE", "--component", "x", "--json"]
-    )
+    opts = ["--channel", "DE", "--component", "x", "--json", *_home(tmp_path)]
+    result = runner.invoke(app, ["diagnose", str(csv), *FILE_OPTS, *opts])
     assert result.exit_code == 1, result.output
     warnings = json.loads(result.stdout)["warnings"]
     assert any(w.startswith("--channel 'DE' is ignored") for w in warnings), warnings
