@@ -244,3 +244,13 @@ def test_options_a_file_does_not_use_are_stated(tmp_path: Path) -> None:
     warnings = json.loads(result.stdout)["warnings"]
     assert any(w.startswith("--channel 'DE' is ignored") for w in warnings), warnings
     assert any(w.startswith("--component 'x' is ignored") for w in warnings), warnings
+
+
+def test_a_bearing_error_carries_no_pydantic_prefix(tmp_path: Path) -> None:
+    csv = _signal_csv(tmp_path / "vib.csv")
+    opts = ["--fs", "12000", "--rpm", "1797", "--bearing", "n=9,d=40,D=39.04", *_home(tmp_path)]
+    result = runner.invoke(app, ["diagnose", str(csv), *opts])
+    assert result.exit_code == 2, result.output
+    line = _one_line_error(result.output)
+    assert "geometry: element_diameter_mm (40.0) must be smaller than pitch_diameter_mm" in line
+    assert "Value error" not in line

@@ -139,7 +139,10 @@ def parse_bearing(text: str) -> BearingGeometry:
         return BearingGeometry.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'geometry'}: {e['msg']}" for e in exc.errors()
+            # pydantic prefixes a validator's own message with "Value error, "
+            f"{'.'.join(str(p) for p in e['loc']) or 'geometry'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
         )
         raise InputError(f"--bearing {text!r}: {problems}") from None
 
