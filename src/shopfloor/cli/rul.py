@@ -222,8 +222,9 @@ def rul(
     with command(json_out, debug) as out:
         if not 0.0 < alpha < 1.0:
             raise InputError(f"--alpha {alpha}: must be between 0 and 1")
-        if horizon is not None and not (horizon > 0.0 and math.isfinite(horizon)):
-            raise InputError(f"--horizon {horizon}: must be a positive time (in --time-unit)")
+        if horizon is not None and not (horizon >= 0.0 and math.isfinite(horizon)):
+            # 0 asks "may it fail now?"; a negative horizon asks nothing
+            raise InputError(f"--horizon {horizon}: must be a time >= 0 (in --time-unit)")
         if time_unit not in (None, "cycles", "s", "h"):
             raise InputError(f"--time-unit {time_unit!r}: choose cycles, s or h")
         if plot is not None:
