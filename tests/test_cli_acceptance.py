@@ -13,10 +13,7 @@ each case here failed before its fix.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,20 +23,9 @@ from typer.testing import CliRunner
 from shopfloor.cli import app
 from shopfloor.core.store import Store
 from shopfloor.testing.signals import bearing_signal
-from tests.test_cli_conventions import FILE_OPTS, _one_line_error, _signal_csv
+from tests.test_cli_conventions import FILE_OPTS, _one_line_error, _run, _signal_csv
 
 runner = CliRunner()
-
-
-def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "shopfloor.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-        timeout=120,
-    )
 
 
 def _home(tmp_path: Path) -> list[str]:

@@ -14,18 +14,9 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from shopfloor.cli import app
-
-runner = CliRunner()
-
-
-def _error_line(output: str) -> str:
-    errors = [ln for ln in output.splitlines() if ln.startswith("error:")]
-    assert len(errors) == 1, output
-    assert "Traceback" not in output
-    return errors[0]
+from tests.control.test_cli_hvac import _error_line, runner
 
 
 @pytest.mark.parametrize(
