@@ -85,7 +85,7 @@ def test_quantity_strings_convert_to_field_units() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"unit": "bar"}, "not a acceleration unit"), ({"unit": "bananas"}, "unknown unit")],
+    [({"unit": "bar"}, "not an acceleration unit"), ({"unit": "bananas"}, "unknown unit")],
 )
 def test_channel_unit_must_fit_quantity(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises((ValidationError, UnitError), match=message):
