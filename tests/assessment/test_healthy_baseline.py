@@ -332,3 +332,34 @@ def test_cwru_ball_fault_is_found_against_the_healthy_recording(
     out = runner.invoke(app, ["diagnose", "cwru-120", "--home", str(home), "--json"])
     assert out.exit_code == 1, out.output
     assert '"verdict": "cage"' not in out.stdout
+
+
+@pytest.mark.realdata
+def test_a_recording_is_never_compared_with_a_baseline_learned_from_itself(
+    dataset_dir, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # saving cwru-97 as the rig's baseline and then diagnosing cwru-97 compared the recording
+    # with itself ("normal 98 %", a comparison that can never find anything)
+    home = tmp_path / "home"
+    source = str(dataset_dir("cwru"))
+    prep = runner.invoke(
+        app, ["datasets", "prepare", "cwru", "--home", str(home), "--source", source]
+    )
+    assert prep.exit_code == 0, prep.output
+    asset = "cwru-motor-skf"
+    saved = runner.invoke(
+        app, ["baseline", "save", asset, "cwru-97", "--who", "tester", "--home", str(home)]
+    )
+    assert saved.exit_code == 0, saved.output
+    out = runner.invoke(app, ["diagnose", "cwru-97", "--home", str(home), "--json"])
+    assert out.exit_code == 0, out.output
+    assert "saved baseline" not in out.stdout
+    # the saved baseline is still used for the asset's other recordings
+    other = runner.invoke(app, ["diagnose", "cwru-185", "--home", str(home), "--json"])
+    assert "saved baseline" in other.stdout, other.stdout
+    explicit = runner.invoke(
+        app, ["diagnose", "cwru-97", "--baseline", "cwru-97", "--home", str(home)]
+    )
+    assert explicit.exit_code == 2, explicit.output
+    assert "is the recording being diagnosed" in explicit.output
+    assert "Traceback" not in explicit.output

@@ -173,6 +173,11 @@ def _healthy_recording(store: Store, ctx: BaselineContext) -> tuple[AssetBaselin
     return None
 
 
+def _learned_from(baseline: AssetBaseline, recording_id: str | None) -> bool:
+    """Whether ``baseline`` was learned from ``recording_id`` (its source reads ``id/channel``)."""
+    return recording_id is not None and baseline.source.split("/", 1)[0] == recording_id
+
+
 def resolve_baseline(
     spec: str | None, store: Store | None, ctx: BaselineContext
 ) -> tuple[AssetBaseline, str] | None:
@@ -184,7 +189,17 @@ def resolve_baseline(
     if spec is None:
         if store is None or ctx.asset_id is None or ctx.channel is None:
             return None
-        return stored_baseline(store, ctx.asset_id, ctx.channel) or _healthy_recording(store, ctx)
+        saved = stored_baseline(store, ctx.asset_id, ctx.channel)
+        if saved is not None and _learned_from(saved[0], ctx.exclude):
+            # a recording compared with a baseline learned from itself always looks unchanged:
+            # that comparison says nothing, so the asset's other healthy recording (or none)
+            saved = None
+        return saved or _healthy_recording(store, ctx)
+    if ctx.exclude is not None and spec == ctx.exclude:
+        raise InputError(
+            f"--baseline {spec!r} is the recording being diagnosed: compare it with an earlier, "
+            "healthy period of the asset instead"
+        )
     try:
         path = Path(spec)
         if path.suffix.lower() in (*PARQUET_SUFFIXES, *TEXT_SUFFIXES) or path.is_file():
