@@ -173,3 +173,28 @@ def test_saved_model_is_registered_and_events_carry_its_id(tmp_path: Path) -> No
         "--save-model", str(tmp_path / "again.sfmodel"), "--no-record", "--json", home=home,
     )  # fmt: skip
     assert json.loads(output.splitlines()[0])["model_id"] is None
+
+
+def test_a_plot_that_fails_midway_keeps_the_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shopfloor.pipelines.detect as detect_pipeline
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(detect_pipeline, "plot_detection", disk_full)
+    csv = _plant_csv(tmp_path / "plant.csv")
+    png = tmp_path / "score.png"
+    result = runner.invoke(
+        app,
+        [
+            "detect", str(csv), "--baseline", "2024-05-01T08:00..2024-05-01T08:10",
+            "--exclude", "label", "--plot", str(png), "--json", "--home", str(tmp_path / "h"),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    doc = json.loads(result.stdout.splitlines()[0])
+    assert doc["events"], "the detection is shown before the plot error"
+    assert "No space left" in doc["plot_error"]
+    assert f"--plot {png}: not written" in result.output

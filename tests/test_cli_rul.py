@@ -247,3 +247,23 @@ def test_store_replacement_resets_the_asset_life(tmp_path: Path) -> None:
     assert kept is not None
     assert kept.point == pytest.approx(life["point"])
     assert kept.component == "bearing"
+
+
+def test_a_plot_that_fails_midway_keeps_the_estimate(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shopfloor.cli.rul as rul_cli
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rul_cli, "plot_trajectory", disk_full)
+    png = tmp_path / "trajectory.png"
+    code, doc, output = _run(
+        str(files["test"]), "--train", str(files["train"]), "--plot", str(png),
+        "--home", str(tmp_path / "home"),
+    )  # fmt: skip
+    assert code == 2, output
+    assert len(doc["estimates"]) == 2  # type: ignore[arg-type]
+    assert "No space left" in str(doc["plot_error"])
+    assert f"--plot {png}: not written" in output

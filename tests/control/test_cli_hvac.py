@@ -114,3 +114,24 @@ def test_learn_from_a_folder_without_mapping_is_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "folder has no mapping.yaml" in _error_line(result.output)
+
+
+def test_evaluate_keeps_its_scores_when_the_plot_fails_midway(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shopfloor.control.plots as plots
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plots, "plot_controllers", disk_full)
+    png = tmp_path / "run.png"
+    result = runner.invoke(
+        app,
+        ["hvac", "evaluate", "--ambient", "30", "--home", str(home), "--plot", str(png), "--json"],
+    )
+    assert result.exit_code == 2, result.output
+    doc = json.loads(result.stdout.splitlines()[-1])
+    assert set(doc["scores"]) == {"stock", "band-edge", "shopfloor MPC"}
+    assert "No space left" in doc["plot_error"]
+    assert f"--plot {png}: not written" in result.output

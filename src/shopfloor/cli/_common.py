@@ -306,6 +306,23 @@ def writable_output(path: Path, option: str, suffix: str) -> Path:
     return path
 
 
+def draw_plot(draw: Callable[[], object], path: Path, option: str = "--plot") -> str | None:
+    """Write a PNG the user asked for after the result exists; a failure midway (disk full)
+    returns a one-line error instead of raising, so the command still shows and stores its
+    result and reports the lost plot last (``writable_output`` already refused bad paths)."""
+    try:
+        draw()
+    except OSError as exc:
+        return f"{option} {path}: not written ({exc.strerror or exc})"
+    return None
+
+
+def report_unwritten_plot(error: str | None, what: str) -> None:
+    """After the result was shown: a plot that could not be written is bad output, exit 2."""
+    if error is not None:
+        raise InputError(f"{error}; the {what} above is complete")
+
+
 def use_data_dir_caches(home: Path) -> None:
     """Keep matplotlib's font cache inside the data directory, not in ``~/.config``."""
     cache = home / "cache" / "matplotlib"

@@ -18,6 +18,8 @@ from shopfloor.cli._common import (
     HomeOption,
     JsonOption,
     command,
+    draw_plot,
+    report_unwritten_plot,
     settings_for,
     use_data_dir_caches,
     writable_output,
@@ -226,20 +228,27 @@ def detect(
             "recorded": store is not None and record and not path.suffix,
             "model_id": run.model_id,
         }
+        plot_error = None
         if plot is not None:
             use_data_dir_caches(settings.home)
-            plot_detection(run, plot, title=f"{target}: anomaly score")
-            payload["plot"] = str(plot)
+            png = plot
+            plot_error = draw_plot(
+                lambda: plot_detection(run, png, title=f"{target}: anomaly score"), png
+            )
+            payload["plot"] = None if plot_error else str(plot)
+            if plot_error:
+                payload["plot_error"] = plot_error
         if save_model is not None:
             payload["model"] = {"path": str(save_model), "sha256": saved["sha256"]}
         code = ExitCode.FINDING if det.events else ExitCode.OK
         payload["exit_code"] = int(code)
         out.emit(payload)
         _print(out, payload)
-        if plot is not None:
+        if plot is not None and plot_error is None:
             out.print(f"score plot saved to {escape(str(plot))}")
         if save_model is not None:
             out.print(f"detector saved to {escape(str(save_model))}")
         if run.model_id is not None:
             out.print(f"detector registered in the store as model {run.model_id}")
+        report_unwritten_plot(plot_error, "detection")
     raise typer.Exit(int(code))

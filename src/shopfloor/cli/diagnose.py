@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from shopfloor.cli._common import (
     HomeOption,
     JsonOption,
     command,
+    draw_plot,
     settings_for,
     use_data_dir_caches,
     writable_output,
@@ -311,11 +313,13 @@ def diagnose(
 
                         use_data_dir_caches(settings.home)
                         png = plot / f"{Path(name).stem}.png" if several else plot
-                        try:
-                            plot_envelope_spectrum(result, png, title=name)
+                        failed = draw_plot(  # the verdict is shown all the same
+                            partial(plot_envelope_spectrum, result, png, title=name), png
+                        )
+                        if failed is None:
                             rep["plot"] = str(png)
-                        except OSError as exc:  # the verdict is shown all the same
-                            rep["plot_error"] = f"--plot {png}: not written ({exc.strerror})"
+                        else:
+                            rep["plot_error"] = failed
                     reports.append(rep)
                 if tick is not None:
                     tick(len(names), len(names), "done")

@@ -24,6 +24,8 @@ from shopfloor.cli._common import (
     HomeOption,
     JsonOption,
     command,
+    draw_plot,
+    report_unwritten_plot,
     settings_for,
     use_data_dir_caches,
     writable_output,
@@ -527,10 +529,15 @@ def evaluate(
             r = _drive(vehicle, cycle, ambient, setpoint, band, margin, settings.home, True)
         for note in r["notes"]:
             out.note(f"note: {note}")
+        plot_error = None
         if plot is not None:
             use_data_dir_caches(settings.home)
-            plot_controllers(
-                r["runs"], r["comfort"], plot, title=f"{vehicle}, {cycle}, {ambient:+.0f} °C"
+            png = plot
+            plot_error = draw_plot(
+                lambda: plot_controllers(
+                    r["runs"], r["comfort"], png, title=f"{vehicle}, {cycle}, {ambient:+.0f} °C"
+                ),
+                png,
             )
         worse = (
             r["scores"]["shopfloor MPC"]["discomfort_kh"] > r["scores"]["stock"]["discomfort_kh"]
@@ -541,13 +548,15 @@ def evaluate(
                 "scores": r["scores"],
                 "warmup_allowance_s": r["allowance_s"],
                 "notes": r["notes"],
-                "plot": str(plot) if plot is not None else None,
+                "plot": str(plot) if plot is not None and plot_error is None else None,
+                "plot_error": plot_error,
                 "less_comfortable_than_stock": worse,
             }
         )
         out.print(_table(r["scores"]))
-        if plot is not None:
+        if plot is not None and plot_error is None:
             out.print(f"plot: {plot}")
+        report_unwritten_plot(plot_error, "comparison")
         if worse:
             out.note("finding: the MPC was less comfortable than stock on this drive")
             out.exit(ExitCode.FINDING)

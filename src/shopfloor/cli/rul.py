@@ -30,6 +30,8 @@ from shopfloor.cli._common import (
     HomeOption,
     JsonOption,
     command,
+    draw_plot,
+    report_unwritten_plot,
     settings_for,
     use_data_dir_caches,
     writable_output,
@@ -257,9 +259,6 @@ def rul(
         )
         if history is not None:
             lives = [replace(life, notes=(*history.notes, *life.notes)) for life in lives]
-        if plot is not None:
-            first = frame[frame["unit"] == frame["unit"].iloc[0]]
-            plot_trajectory(plot, first, model, alpha, lives[0])
         records = [life.to_dict() for life in lives]
         event_id = None
         if save and history is not None:
@@ -270,6 +269,11 @@ def rul(
                 event_id = save_remaining_life(
                     store, lives[0], source="shopfloor rul", model_id=model_id
                 )
+        plot_error = None
+        if plot is not None:  # after the estimate is stored: a failed plot loses nothing
+            first = frame[frame["unit"] == frame["unit"].iloc[0]]
+            png = plot
+            plot_error = draw_plot(lambda: plot_trajectory(png, first, model, alpha, lives[0]), png)
         at_risk = [r for r in records if horizon is not None and r["lower"] <= horizon]
         code = ExitCode.FINDING if at_risk else ExitCode.OK
         out.emit(
@@ -287,11 +291,13 @@ def rul(
                 "event_id": event_id,
                 "estimates": records,
                 "at_risk": [r["asset"] for r in at_risk],
-                "plot": None if plot is None else str(plot),
+                "plot": None if plot is None or plot_error else str(plot),
+                "plot_error": plot_error,
                 "exit_code": int(code),
             }
         )
         _print_table(out, records, alpha, horizon)
+        report_unwritten_plot(plot_error, "estimate")
         out.exit(code)
 
 
