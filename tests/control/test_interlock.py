@@ -54,7 +54,7 @@ def test_look_ahead_trips_earlier_at_the_measured_rate() -> None:
 
 
 def test_recovery_setpoint_is_on_the_comfortable_side_of_stock() -> None:
-    sup = CabinSupervisor(SPEC, margin_k=0.1, recovery_k=0.5)
+    sup = CabinSupervisor(SPEC, every_second=True, margin_k=0.1, recovery_k=0.5)
     assert sup.fallback_c(22.25) == 21.5  # relaxed up (cooling): recover below stock
     assert sup.fallback_c(21.75) == 22.5  # relaxed down (heating): recover above stock
     lock = sup.interlock(22.25)
@@ -63,15 +63,15 @@ def test_recovery_setpoint_is_on_the_comfortable_side_of_stock() -> None:
     assert lock.trip_at(np.array([22.5, 22.95])) == 1
     assert sup.interlock(22.0) is None  # stock carries no interlock
     assert CabinSupervisor(SPEC, every_second=False).interlock(22.25) is None
-    assert CabinSupervisor(SPEC, recovery_k=0.0).fallback_c(22.25) == 22.0
+    assert CabinSupervisor(SPEC, every_second=True, recovery_k=0.0).fallback_c(22.25) == 22.0
     with pytest.raises(InputError, match="recovery"):
-        CabinSupervisor(SPEC, recovery_k=1.0)
+        CabinSupervisor(SPEC, every_second=True, recovery_k=1.0)
     with pytest.raises(InputError, match="look-ahead"):
-        CabinSupervisor(SPEC, lookahead_s=-1.0)
+        CabinSupervisor(SPEC, every_second=True, lookahead_s=-1.0)
 
 
 def test_trip_holds_stock_for_the_dwell() -> None:
-    sup = CabinSupervisor(SPEC, margin_k=0.1, dwell_steps=2, recovery_k=0.0)
+    sup = CabinSupervisor(SPEC, every_second=True, margin_k=0.1, dwell_steps=2, recovery_k=0.0)
     sup.tripped(22.25)
     assert sup.filter(22.3, 22.25) == (22.0, True)
     assert sup.filter(22.3, 22.25) == (22.0, True)
@@ -80,7 +80,9 @@ def test_trip_holds_stock_for_the_dwell() -> None:
 
 
 def test_recovery_setpoint_held_through_the_dwell() -> None:
-    sup = CabinSupervisor(SPEC, dwell_steps=2, recovery_k=0.5, recovery_dwell=True)
+    sup = CabinSupervisor(
+        SPEC, 0.1, every_second=True, dwell_steps=2, recovery_k=0.5, recovery_dwell=True
+    )
     sup.tripped(21.75)  # heating relaxed below stock: recover above it
     assert sup.filter(21.5, 21.75) == (22.5, True)
     assert sup.filter(21.5, 22.0) == (22.5, True)
@@ -121,7 +123,9 @@ def test_emulated_interlock_equals_true_one_second_stepping(
     eps = []
     for per_second in (False, True):
         plant = CabinPlant(vehicle, step_s=30, per_second=per_second)
-        sup = CabinSupervisor(SPEC, margin_k=0.1, lookahead_s=2.0, recovery_k=0.5)
+        sup = CabinSupervisor(
+            SPEC, every_second=True, margin_k=0.1, lookahead_s=2.0, recovery_k=0.5
+        )
         eps.append(run_episode(plant, _Relaxer(setpoint, sup), "hwfet", ambient))
     a, b = eps
     assert len(a.interlock_trips) >= 3  # the check did trip, mid-interval
@@ -139,7 +143,9 @@ def test_mpc_carries_the_interlock_and_holds_stock_after_a_trip() -> None:
     sim = CabinSimulator(n_estimators=20).fit(log[list(LOG_COLUMNS)])
     future = {"ambient_temp": np.full(240, 30.0), "speed": np.full(240, 10.0)}
     obs = {"cabin_temp": 22.0, "battery_temp": 30.0, "ambient_temp": 30.0, "speed": 10.0}
-    sup = CabinSupervisor(SPEC, margin_k=0.1, dwell_steps=2, recovery_k=0.25, recovery_dwell=False)
+    sup = CabinSupervisor(
+        SPEC, every_second=True, margin_k=0.1, dwell_steps=2, recovery_k=0.25, recovery_dwell=False
+    )
     mpc = SamplingMPC(sim, SPEC, setpoints_c=np.array([22.5]), supervisor=sup)
     mpc.reset()
     first = mpc.act(obs, future)

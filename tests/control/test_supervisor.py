@@ -16,6 +16,7 @@ from shopfloor.control.supervisor import (
     INTERLOCK_MARGIN_K,
     INTERLOCK_RECOVERY_DWELL,
     INTERLOCK_RECOVERY_K,
+    ONE_HERTZ_DEFAULT,
     SUPERVISOR_MARGIN_K,
     CabinSupervisor,
 )
@@ -108,22 +109,33 @@ def test_mpc_sends_stock_when_the_measured_cabin_is_at_the_edge() -> None:
     assert command(22.95, supervised=True) == 22.0  # at the edge: stock
 
 
-def test_defaults_are_the_one_hertz_interlock() -> None:
-    """The default supervisor is the 1 Hz interlock at its validated settings; the
-    once-per-interval supervisor alone keeps s18f's 0.5 K: 0.4 K of room is overridden."""
-    sup = CabinSupervisor()
-    assert sup.every_second
-    assert (sup.margin_k, sup.lookahead_s, sup.recovery_k, sup.recovery_dwell) == (
+def test_defaults_and_the_one_hertz_constructor() -> None:
+    """``one_hertz`` is the 1 Hz interlock at its validated settings; the default supervisor is
+    the one ``ONE_HERTZ_DEFAULT`` names; the once-per-interval supervisor keeps s18f's 0.5 K:
+    0.4 K of room is overridden, 0.6 K is left alone."""
+    fast = CabinSupervisor.one_hertz(ComfortSpec(), dwell_steps=2)
+    assert fast.every_second
+    assert (fast.margin_k, fast.dwell_steps, fast.lookahead_s) == (
         INTERLOCK_MARGIN_K,
+        2,
         INTERLOCK_LOOKAHEAD_S,
+    )
+    assert (fast.recovery_k, fast.recovery_dwell) == (
         INTERLOCK_RECOVERY_K,
         INTERLOCK_RECOVERY_DWELL,
     )
     edge = ComfortSpec().high
-    assert sup.filter(edge - INTERLOCK_MARGIN_K + 0.01, 22.25) == (22.0, True)
-    assert CabinSupervisor().filter(edge - INTERLOCK_MARGIN_K - 0.02, 22.25) == (22.25, False)
+    assert fast.filter(edge - INTERLOCK_MARGIN_K + 0.01, 22.25) == (22.0, True)
+    fast = CabinSupervisor.one_hertz(ComfortSpec())
+    assert fast.filter(edge - INTERLOCK_MARGIN_K - 0.02, 22.25) == (22.25, False)
+    default = CabinSupervisor()
+    assert default.every_second == ONE_HERTZ_DEFAULT
+    assert default.margin_k == (INTERLOCK_MARGIN_K if ONE_HERTZ_DEFAULT else SUPERVISOR_MARGIN_K)
     slow = CabinSupervisor(margin_k=SUPERVISOR_MARGIN_K, every_second=False)
     assert slow.filter(22.6, 22.25) == (22.0, True)
+    assert CabinSupervisor(margin_k=SUPERVISOR_MARGIN_K, every_second=False).filter(
+        22.4, 22.25
+    ) == (22.25, False)
     assert slow.interlock(22.25) is None
 
 
