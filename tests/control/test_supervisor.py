@@ -11,13 +11,24 @@ from shopfloor.control.comfort import ComfortSpec
 from shopfloor.control.mpc import SamplingMPC
 from shopfloor.control.mpc_guard import calibrate_guard
 from shopfloor.control.simulator import LOG_COLUMNS, CabinSimulator
-from shopfloor.control.supervisor import CabinSupervisor
+from shopfloor.control.supervisor import (
+    INTERLOCK_LOOKAHEAD_S,
+    INTERLOCK_MARGIN_K,
+    INTERLOCK_RECOVERY_DWELL,
+    INTERLOCK_RECOVERY_K,
+    ONE_HERTZ_DEFAULT,
+    SUPERVISOR_MARGIN_K,
+    CabinSupervisor,
+)
 from shopfloor.control.synthetic import rc_cabin_log
 from shopfloor.core.errors import InputError
 
 
 def _fresh(margin_k: float = 0.1, dwell_steps: int = 1) -> CabinSupervisor:
-    return CabinSupervisor(ComfortSpec(22.0, 1.0), margin_k=margin_k, dwell_steps=dwell_steps)
+    """The once-per-interval supervisor (no 1 Hz interlock: ``tests/control/test_interlock.py``)."""
+    return CabinSupervisor(
+        ComfortSpec(22.0, 1.0), margin_k=margin_k, dwell_steps=dwell_steps, every_second=False
+    )
 
 
 def test_overrides_at_the_upper_edge_not_well_inside() -> None:
@@ -85,7 +96,9 @@ def test_mpc_sends_stock_when_the_measured_cabin_is_at_the_edge() -> None:
     future = {"ambient_temp": np.full(240, 30.0), "speed": np.full(240, 10.0)}
 
     def command(cabin: float, supervised: bool) -> float:
-        sup = CabinSupervisor(ComfortSpec(), margin_k=0.1) if supervised else None
+        sup = (
+            CabinSupervisor(ComfortSpec(), margin_k=0.1, every_second=False) if supervised else None
+        )
         mpc = SamplingMPC(sim, ComfortSpec(), setpoints_c=np.array([22.5]), supervisor=sup)
         mpc.reset()
         obs = {"cabin_temp": cabin, "battery_temp": 30.0, "ambient_temp": 30.0, "speed": 10.0}
@@ -96,10 +109,34 @@ def test_mpc_sends_stock_when_the_measured_cabin_is_at_the_edge() -> None:
     assert command(22.95, supervised=True) == 22.0  # at the edge: stock
 
 
-def test_default_margin_is_half_the_band() -> None:
-    """The default keeps 0.5 K: 0.4 K of room is overridden, 0.6 K is left alone."""
-    assert CabinSupervisor().filter(22.6, 22.25) == (22.0, True)
-    assert CabinSupervisor().filter(22.4, 22.25) == (22.25, False)
+def test_defaults_and_the_one_hertz_constructor() -> None:
+    """``one_hertz`` is the 1 Hz interlock at its validated settings; the default supervisor is
+    the one ``ONE_HERTZ_DEFAULT`` names; the once-per-interval supervisor keeps s18f's 0.5 K:
+    0.4 K of room is overridden, 0.6 K is left alone."""
+    fast = CabinSupervisor.one_hertz(ComfortSpec(), dwell_steps=2)
+    assert fast.every_second
+    assert (fast.margin_k, fast.dwell_steps, fast.lookahead_s) == (
+        INTERLOCK_MARGIN_K,
+        2,
+        INTERLOCK_LOOKAHEAD_S,
+    )
+    assert (fast.recovery_k, fast.recovery_dwell) == (
+        INTERLOCK_RECOVERY_K,
+        INTERLOCK_RECOVERY_DWELL,
+    )
+    edge = ComfortSpec().high
+    assert fast.filter(edge - INTERLOCK_MARGIN_K + 0.01, 22.25) == (22.0, True)
+    fast = CabinSupervisor.one_hertz(ComfortSpec())
+    assert fast.filter(edge - INTERLOCK_MARGIN_K - 0.02, 22.25) == (22.25, False)
+    default = CabinSupervisor()
+    assert default.every_second == ONE_HERTZ_DEFAULT
+    assert default.margin_k == (INTERLOCK_MARGIN_K if ONE_HERTZ_DEFAULT else SUPERVISOR_MARGIN_K)
+    slow = CabinSupervisor(margin_k=SUPERVISOR_MARGIN_K, every_second=False)
+    assert slow.filter(22.6, 22.25) == (22.0, True)
+    assert CabinSupervisor(margin_k=SUPERVISOR_MARGIN_K, every_second=False).filter(
+        22.4, 22.25
+    ) == (22.25, False)
+    assert slow.interlock(22.25) is None
 
 
 def test_guard_quantile_sizes_the_band_edge_distance() -> None:

@@ -18,7 +18,7 @@ stock's.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -57,7 +57,8 @@ class SamplingMPC:
     supervisor:
         Measured-cabin safety layer (:class:`~shopfloor.control.supervisor.CabinSupervisor`)
         applied to every command after warm-up: near the band edge the MPC relaxed toward it
-        sends the stock setpoint instead; ``None``: no supervisor.
+        sends the stock setpoint instead, and (``every_second``) a relaxed command carries its
+        1 Hz interlock into the plant; ``None``: no supervisor.
     """
 
     simulator: CabinSimulator
@@ -90,6 +91,7 @@ class SamplingMPC:
         self._left = 0
         self._d = 0.0  # cabin disturbance estimate, K per interval (offset-free prediction)
         self._pred = float("nan")  # last interval's one-step cabin prediction, °C
+        self._last = (self.comfort.setpoint_c, float("nan"), 0.0)  # sent, cabin, z before
         if self.supervisor is not None:
             self.supervisor.reset()
 
@@ -106,10 +108,29 @@ class SamplingMPC:
         command = self._decide(obs, future, heating, gain)
         if self.supervisor is not None:
             setpoint, over = self.supervisor.filter(obs["cabin_temp"], command.setpoint_c)
-            if over:  # back to stock; the MPC decides afresh once the supervisor's hold ends
+            if over:  # stock (or recovery); the MPC decides afresh once the hold ends
                 command = Command(setpoint)
-                self._held, self._left = setpoint, 0
+                self._held, self._left = self.comfort.setpoint_c, 0
+            else:
+                command = replace(command, interlock=self.supervisor.interlock(setpoint))
         return self._commit(command, obs, future, gain)
+
+    def tripped(self, seconds: int) -> None:
+        """The command's 1 Hz interlock tripped after ``seconds`` of the interval (called by
+        :func:`~shopfloor.control.policies.run_episode`): the supervisor holds stock (or its
+        recovery setpoint) for its dwell, the MPC decides afresh after it, the observer state
+        is redone with the time-weighted setpoint actually sent, and the next innovation is
+        skipped (its one-step prediction was for the relaxed command)."""
+        if self.supervisor is None:
+            return
+        sent, cab, z0 = self._last
+        self.supervisor.tripped(sent)
+        stock = self.comfort.setpoint_c
+        self._held, self._left, self._pred = stock, 0, float("nan")
+        frac = min(max(seconds / self.simulator.step_s, 0.0), 1.0)
+        eff = frac * sent + (1.0 - frac) * self.supervisor.fallback_c(sent)
+        a = observer_gain(self.simulator.step_s)
+        self._z = a * z0 + (1.0 - a) * (eff - cab)
 
     def _decide(
         self, obs: dict[str, float], future: dict[str, FloatArray], heating: bool, gain: float
@@ -185,6 +206,7 @@ class SamplingMPC:
                 )
             self._pred = float(cabin[0, 0])
         a = observer_gain(self.simulator.step_s)
+        self._last = (command.setpoint_c, obs["cabin_temp"], self._z)
         self._z = a * self._z + (1.0 - a) * (command.setpoint_c - obs["cabin_temp"])
         return command
 

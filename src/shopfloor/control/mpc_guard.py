@@ -295,7 +295,8 @@ def calibrate_guard(
     * ``dwell_steps`` = ceil(:func:`closed_loop_tau_s` / ``step_s``), at most the horizon (a
       hold longer than the preview would commit to what was never checked).
     * ``cabin_error_k``: the ``band_edge_quantile`` (default :data:`BAND_EDGE_QUANTILE`;
-      0.9 only with a measured-cabin supervisor on top) quantile of |predicted − logged
+      a lower one, ``SUPERVISED_GUARD_QUANTILE``, only with the measured-cabin supervisor
+      of :mod:`shopfloor.control.supervisor` on top) quantile of |predicted − logged
       cabin| over horizon rollouts from every logged state of the validation drives, by a
       simulator fitted without them.
     * ``saving_error_frac``: the horizon-energy error over the same rollouts, after scaling

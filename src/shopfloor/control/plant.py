@@ -18,6 +18,7 @@ fastsim is an optional extra (``pip install shopfloor[hvac]``), imported here on
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,24 @@ class Command:
     power_cap_w: float | None = None
     pack_cap_w: float | None = None
     gain_scale: float = 1.0
+    #: A 1 Hz safety check on the logged cabin while this command is in force (``None``: none).
+    interlock: Interlock | None = None
+
+
+@dataclass
+class Interlock:
+    """A check of the logged cabin temperature once per second while a command is in force,
+    as a car's HVAC ECU reads its cabin sensor at 1 Hz or faster while the optimiser above it
+    decides every control interval.
+
+    ``trip_at(trace)`` gets the cabin trace of the window, °C (``trace[0]`` at its start,
+    ``trace[j]`` after ``j`` seconds) and returns the first second ``k`` ≥ 1 whose reading trips
+    the check, or ``None``. It must be causal (the answer for ``k`` may read ``trace[: k + 1]``
+    only): the plant then runs ``fallback`` from second ``k`` to the end of the window.
+    """
+
+    trip_at: Callable[[FloatArray], int | None]
+    fallback: Command
 
 
 @dataclass
@@ -192,6 +211,8 @@ class Episode:
     hvac_battery_power: FloatArray = field(default_factory=lambda: np.zeros(0))
     battery_energy_j: float = 0.0
     distance_m: float = 0.0
+    #: Rows (seconds since the start) at which a command's interlock tripped.
+    interlock_trips: list[int] = field(default_factory=list)
 
 
 class CabinPlant:
@@ -203,6 +224,13 @@ class CabinPlant:
         Short name (``"bolt"``, ``"model3"``, ``"leaf"``), FASTSim resource or vehicle YAML.
     step_s:
         Control interval, s (whole seconds of the 1 Hz cycle).
+    per_second:
+        Run a command that carries an :class:`Interlock` one 1-s FASTSim window at a time,
+        checking after each (true 1 Hz stepping, ~30 times slower). Default: run the whole
+        interval, and where the trace trips at second ``k``, rerun from the state before it
+        ``k`` seconds with the command and the rest with the fallback, which gives the same
+        run because the plant is deterministic and chained windows reproduce one run exactly
+        (both checked in ``tests/control``).
 
     Examples
     --------
@@ -211,11 +239,15 @@ class CabinPlant:
     >>> obs, done = plant.step(Command(22.0))  # doctest: +SKIP
     """
 
-    def __init__(self, vehicle: str = "bolt", step_s: int = 30) -> None:
+    def __init__(
+        self, vehicle: str = "bolt", step_s: int = 30, *, per_second: bool = False
+    ) -> None:
         if int(step_s) != step_s or step_s < 1:
             raise InputError(f"step_s must be a whole number of seconds >= 1, got {step_s!r}")
         self.vehicle = vehicle
         self.step_s = int(step_s)
+        self.per_second = per_second
+        self.tripped_at: int | None = None
         self._veh0 = load_vehicle(vehicle)
         self._fastsim = _fastsim()
 
@@ -274,13 +306,59 @@ class CabinPlant:
 
     def step(self, command: Command, seconds: int | None = None) -> tuple[dict[str, float], bool]:
         """Apply ``command`` for one control interval (or ``seconds``); returns the observation
-        at its end and whether the cycle has ended."""
+        at its end and whether the cycle has ended. When the command carries an
+        :class:`Interlock`, :attr:`tripped_at` is the second it tripped at (else ``None``)."""
         if self.done:
             raise InputError("the episode has ended: call reset")
         if not np.isfinite(command.setpoint_c):
             raise InputError(f"setpoint must be a finite °C value, got {command.setpoint_c!r}")
         span = self.step_s if seconds is None else int(seconds)
         stop = min(self._i + span, self.n - 1)
+        self.tripped_at = None
+        lock = command.interlock
+        if lock is None:
+            self._commit(self._window(command, stop), stop, command.setpoint_c)
+        elif self.per_second:
+            self._step_seconds(command, lock, stop)
+        else:
+            start, veh = self._i, self._window(command, stop)
+            trace = (
+                np.asarray(veh["cabin"]["LumpedCabin"]["history"]["temperature_kelvin"], float)
+                - KELVIN
+            )
+            k = lock.trip_at(trace)
+            if k is None or start + k >= stop:  # no trip, or at the last second: nothing to redo
+                self._commit(veh, stop, command.setpoint_c)
+            else:  # from the state before the interval: k seconds relaxed, then the fallback
+                self._commit(self._window(command, start + k), start + k, command.setpoint_c)
+                fb = lock.fallback
+                self._commit(self._window(fb, stop), stop, fb.setpoint_c)
+            self._note_trip(start, k)
+        return self._last_obs, self.done
+
+    def _step_seconds(self, command: Command, lock: Interlock, stop: int) -> None:
+        """True 1 Hz stepping: one FASTSim window per second, the interlock read after each."""
+        start = self._i
+        trace = [self._last_obs["cabin_temp"]]
+        current = command
+        while self._i < stop:
+            nxt = self._i + 1
+            self._commit(self._window(current, nxt), nxt, current.setpoint_c)
+            trace.append(self._last_obs["cabin_temp"])
+            if current is command:
+                k = lock.trip_at(np.asarray(trace))
+                if k is not None:
+                    self._note_trip(start, k)
+                    current = lock.fallback
+
+    def _note_trip(self, start: int, k: int | None) -> None:
+        if k is not None:
+            self.tripped_at = int(k)
+            self.episode.interlock_trips.append(start + int(k))
+
+    def _window(self, command: Command, stop: int) -> dict[str, Any]:
+        """Run ``command`` from the current state to row ``stop`` without committing; returns
+        FASTSim's vehicle dict at the end (histories hold the window)."""
         self._apply(self._veh["hvac"][_HVAC], command)
         fs = self._fastsim
         sim = fs.SimDrive(
@@ -288,11 +366,13 @@ class CabinPlant:
             fs.Cycle.from_dict(_slice_cycle(self._cycle, self._i, stop)),
         )
         sim.run_once()
-        veh = sim.to_dict()["veh"]
-        self._record(veh, stop, float(command.setpoint_c))
+        veh: dict[str, Any] = sim.to_dict()["veh"]
+        return veh
+
+    def _commit(self, veh: dict[str, Any], stop: int, setpoint: float) -> None:
+        self._record(veh, stop, float(setpoint))
         self._veh = _reset_histories(veh)
         self._i = stop
-        return self._last_obs, self.done
 
     def _apply(self, hvac: dict[str, Any], command: Command) -> None:
         """Write ``command`` into the vehicle's HVAC section (caps only ever lower the shipped

@@ -71,16 +71,21 @@ def run_episode(
     """Drive ``cycle`` at ``ambient_c`` (°C) under ``controller``; returns the plant's episode.
 
     A controller whose command never changes runs as one FASTSim window (identical to chained
-    windows, which a test checks) because it is ten times faster.
+    windows, which a test checks) because it is ten times faster. When a command's 1 Hz
+    :class:`~shopfloor.control.plant.Interlock` trips inside the interval, a controller with a
+    ``tripped(seconds)`` method is told after how many seconds, before it acts again.
     """
     obs = plant.reset(cycle, ambient_c)
     controller.reset()
     if controller.constant:
         plant.step(controller.act(obs, plant.future(0)), seconds=plant.n)
         return plant.episode
+    tripped = getattr(controller, "tripped", None)
     while not plant.done:
         command = controller.act(obs, plant.future(lookahead_s))
         obs, _ = plant.step(command)
+        if plant.tripped_at is not None and tripped is not None:
+            tripped(plant.tripped_at)
     return plant.episode
 
 
