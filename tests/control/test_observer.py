@@ -218,6 +218,31 @@ def test_settled_offset_lets_a_relaxing_step_through_only_inside_the_band() -> N
     assert choose_guarded(cands, cabin, power, spec, 0.05, guard, ambient_c=30.0, **kw)[0] == 22.0
 
 
+def test_no_relaxing_toward_an_edge_that_settled_stock_already_reaches() -> None:
+    from shopfloor.control.mpc import choose_guarded
+
+    spec = ComfortSpec()
+    # cooling; candidate 22.25 relaxes (cheaper), predicted well inside the band (22.6 °C) and a
+    # model error that allows it; held 22 and stock 22
+    cands = np.array([22.25, 22.0, 22.0])
+    cabin = np.array([[22.6] * 4, [22.5] * 4, [22.5] * 4])
+    power = np.array([[800.0] * 4, [1000.0] * 4, [1000.0] * 4])
+    rows = [
+        {"ambient_c": 35.0, "mode": "cooling", "low_k": 0.49, "high_k": 0.84, "seconds": 600},
+        {"ambient_c": 40.0, "mode": "cooling", "low_k": 0.48, "high_k": 1.06, "seconds": 600},
+    ]
+    guard = MPCGuard(cabin_error_k=0.1, saving_error_frac=0.05, steady_offsets=rows)
+    kw = {"heating": False}
+    # at 35 °C settled stock tops out at 22.84 °C: there is slack, the relaxing step is taken
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, ambient_c=35.0, **kw)[0] == 22.25
+    # at 40 °C settled stock reaches 23.06 °C, past the edge: no slack toward the upper edge
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, ambient_c=40.0, **kw)[0] == 22.0
+    # between them the union of both neighbours (conservative, as for the settled route)
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, ambient_c=37.5, **kw)[0] == 22.0
+    # without the ambient there are no settled offsets: judged by the model error alone
+    assert choose_guarded(cands, cabin, power, spec, 0.05, guard, **kw)[0] == 22.25
+
+
 def test_steady_offsets_round_trip_through_registry_metrics() -> None:
     from shopfloor.control.mpc_guard import steady_from_metrics
 

@@ -250,6 +250,11 @@ def choose_guarded(
     relaxing step also passes when the settled cabin at that setpoint (setpoint + the logged
     settled offset bounds) and the whole predicted horizon both stay ``margin_k`` inside the
     band: the settled offset is read off the logs, with no horizon model error in it.
+    Where those settled offsets say the stock loop itself, settled at its own setpoint, already
+    reaches a band edge at this ambient (the logged drives left the band there), no relaxing
+    step toward that edge is taken at all: "no less comfortable than stock" leaves no slack on
+    that side, and a relaxation now leaves the cabin warmer (or colder) when the next load peak
+    that drives stock out comes.
     The stock setpoint is kept unless the chosen candidate's predicted saving over
     the horizon, as a fraction of stock's predicted energy, exceeds ``guard.saving_error_frac``.
     """
@@ -259,7 +264,14 @@ def choose_guarded(
     relaxing = energy < energy[-2]
     inside = np.ones(len(cands), dtype=bool)
     bounds = None if ambient_c is None else offset_bounds(guard.steady_offsets, ambient_c)
+    stock_c = float(cands[-1])
+    # the settled stock cabin (stock setpoint + logged settled offsets) already at an edge
+    no_slack_high = bounds is not None and stock_c + bounds[1] >= spec.high
+    no_slack_low = bounds is not None and stock_c + bounds[0] <= spec.low
     for i in np.flatnonzero(relaxing):
+        if (no_slack_high and cands[i] > stock_c) or (no_slack_low and cands[i] < stock_c):
+            inside[i] = False
+            continue
         err = guard.cabin_error_for(float(cands[i] - cands[-2]), heating)
         strict_k = min(max(margin_k, err), spec.band_k - 1e-6)
         lo, hi = spec.low + strict_k, spec.high - strict_k
