@@ -27,7 +27,7 @@ from tests.control.test_cli_hvac import _error_line, runner
         (["evaluate", "--ambient", "1000"], "--ambient 1000: outside -60..60 °C"),
         (["evaluate", "--band", "0"], "--band 0: infeasible comfort band"),
         (["optimize", "--setpoint", "60"], "--setpoint 60: infeasible comfort band"),
-        (["evaluate", "--band", "0.5", "--margin", "0.1"], "--band 0.5: infeasible comfort band"),
+        (["evaluate", "--band", "0.05", "--margin", "0"], "--band 0.05: infeasible comfort"),
         (["optimize", "--margin", "-0.1"], "--margin -0.1: infeasible comfort band"),
     ],
 )

@@ -360,7 +360,7 @@ def _check_drive_options(ambient: float, setpoint: float, band: float, margin: f
     import math
 
     from shopfloor.control.comfort import ComfortSpec
-    from shopfloor.control.supervisor import SUPERVISOR_MARGIN_K
+    from shopfloor.control.supervisor import DEFAULT_MARGIN_K
     from shopfloor.core.errors import InputError
 
     given = {"--ambient": ambient, "--setpoint": setpoint, "--band": band, "--margin": margin}
@@ -377,11 +377,11 @@ def _check_drive_options(ambient: float, setpoint: float, band: float, margin: f
     except InputError as exc:
         option = _COMFORT_OPTIONS.get(exc.column or "", "--setpoint")
         raise InputError(f"{option} {given[option]:g}: {exc.message}") from None
-    if band <= SUPERVISOR_MARGIN_K:
+    if band <= DEFAULT_MARGIN_K:
         raise InputError(
             f"--band {band:g}: infeasible comfort band: the comfort supervisor steps in "
-            f"{SUPERVISOR_MARGIN_K:g} K inside the band edge, so the half width must exceed "
-            f"{SUPERVISOR_MARGIN_K:g} K"
+            f"{DEFAULT_MARGIN_K:g} K inside the band edge, so the half width must exceed "
+            f"{DEFAULT_MARGIN_K:g} K"
         )
     if not 0.0 <= margin < band:
         raise InputError(

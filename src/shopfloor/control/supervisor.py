@@ -126,6 +126,10 @@ SUPERVISED_GUARD_QUANTILE = 0.9
 #: Model 3 at 35 °C (mean saving 3.49 %, no run worse than stock, as before).
 ONE_HERTZ_DEFAULT = True
 
+#: The shipped supervisor's distance from the band edge, K (the 1 Hz trip distance or the
+#: once-per-interval margin, whichever :data:`ONE_HERTZ_DEFAULT` picks).
+DEFAULT_MARGIN_K = INTERLOCK_MARGIN_K if ONE_HERTZ_DEFAULT else SUPERVISOR_MARGIN_K
+
 
 @dataclass
 class CabinSupervisor:
@@ -159,7 +163,7 @@ class CabinSupervisor:
     """
 
     comfort: ComfortSpec = field(default_factory=ComfortSpec)
-    margin_k: float = INTERLOCK_MARGIN_K if ONE_HERTZ_DEFAULT else SUPERVISOR_MARGIN_K
+    margin_k: float = DEFAULT_MARGIN_K
     dwell_steps: int = 1
     every_second: bool = ONE_HERTZ_DEFAULT
     lookahead_s: float = INTERLOCK_LOOKAHEAD_S
