@@ -310,18 +310,23 @@ def test_a_saved_baseline_from_a_stream_period_is_used_automatically(tmp_path: P
     assert "no samples" in empty.output
 
 
-@pytest.mark.realdata
-def test_cwru_ball_fault_is_found_against_the_healthy_recording(
-    dataset_dir, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    # cwru-185 (ball, 0.014 in, 0 hp) shows no envelope line: healthy by default without a
-    # baseline; against the rig's healthy recording 97 its impulsiveness rose
+def _prepared_cwru(dataset_dir, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     home = tmp_path / "home"
     source = str(dataset_dir("cwru"))
     prep = runner.invoke(
         app, ["datasets", "prepare", "cwru", "--home", str(home), "--source", source]
     )
     assert prep.exit_code == 0, prep.output
+    return home
+
+
+@pytest.mark.realdata
+def test_cwru_ball_fault_is_found_against_the_healthy_recording(
+    dataset_dir, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # cwru-185 (ball, 0.014 in, 0 hp) shows no envelope line: healthy by default without a
+    # baseline; against the rig's healthy recording 97 its impulsiveness rose
+    home = _prepared_cwru(dataset_dir, tmp_path)
     out = runner.invoke(app, ["diagnose", "cwru-185", "--home", str(home), "--json"])
     assert out.exit_code == 1, out.output
     assert '"baseline": "cwru-97"' in out.stdout
@@ -340,12 +345,7 @@ def test_a_recording_is_never_compared_with_a_baseline_learned_from_itself(
 ) -> None:  # type: ignore[no-untyped-def]
     # saving cwru-97 as the rig's baseline and then diagnosing cwru-97 compared the recording
     # with itself ("normal 98 %", a comparison that can never find anything)
-    home = tmp_path / "home"
-    source = str(dataset_dir("cwru"))
-    prep = runner.invoke(
-        app, ["datasets", "prepare", "cwru", "--home", str(home), "--source", source]
-    )
-    assert prep.exit_code == 0, prep.output
+    home = _prepared_cwru(dataset_dir, tmp_path)
     asset = "cwru-motor-skf"
     saved = runner.invoke(
         app, ["baseline", "save", asset, "cwru-97", "--who", "tester", "--home", str(home)]
