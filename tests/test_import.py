@@ -374,6 +374,21 @@ def test_missing_file(store: Store, mapping: TableMapping, tmp_path: Path) -> No
         import_table(tmp_path / "nope.csv", mapping, store)
 
 
+def test_an_empty_or_binary_file_says_so_before_an_id_clash(
+    store: Store, mapping: TableMapping, good_csv: Path
+) -> None:
+    import_table(good_csv, mapping, store)
+    # the same file name (so the same recording id), now empty, then binary: the file's own
+    # problem is the one to fix, not "already imported; use --replace"
+    good_csv.write_bytes(b"")
+    with pytest.raises(InputError, match="the file is empty"):
+        import_table(good_csv, mapping, store)
+    good_csv.write_bytes(b"\x89\x00\x01\x02binary" * 10)
+    with pytest.raises(InputError, match="binary content"):
+        import_table(good_csv, mapping, store)
+    assert stored_ids(store) == ["M-1.export"]
+
+
 # ------------------------------------------------------------------------------ twice / replace
 def test_duplicate_import_is_refused(store: Store, mapping: TableMapping, good_csv: Path) -> None:
     import_table(good_csv, mapping, store)

@@ -53,22 +53,31 @@ def read_signal_column(path: Path, column: str | None = None) -> SignalColumn:
     InputError
         Naming the file, and the line or column where that helps.
     """
+    if sniff_table_file(path):
+        return _read_parquet(path, column)
+    return _read_text(path, column)
+
+
+def sniff_table_file(path: Path) -> bool:
+    """Refuse a file that cannot be a table, from its first bytes and before any parsing: a
+    missing path, a folder, an empty file, binary content that is not Parquet. Returns whether
+    it is Parquet (by suffix or magic bytes); otherwise it is to be read as text.
+    """
     if not path.exists():
         raise InputError("no such file", source=path)
     if path.is_dir():
         raise InputError("is a folder, not a file", source=path)
-    size = path.stat().st_size
-    if size == 0:
+    if path.stat().st_size == 0:
         raise InputError("the file is empty", source=path)
     with path.open("rb") as fh:
         head = fh.read(4096)
     if path.suffix.lower() in PARQUET_SUFFIXES or head.startswith(PARQUET_MAGIC):
-        return _read_parquet(path, column)
+        return True
     if b"\x00" in head:
         raise InputError(
             "binary content, not a CSV text file (export as CSV or Parquet)", source=path
         )
-    return _read_text(path, column)
+    return False
 
 
 def _read_parquet(path: Path, column: str | None) -> SignalColumn:

@@ -27,6 +27,7 @@ from shopfloor.acquisition.cells import (
     parse_numbers,
 )
 from shopfloor.acquisition.mapping import TableMapping
+from shopfloor.acquisition.signal_file import sniff_table_file
 from shopfloor.acquisition.sources import Chunk, Problem, Source, open_source
 from shopfloor.acquisition.timebase import arrange, channels_for
 from shopfloor.core.assets import Asset, Channel
@@ -162,6 +163,9 @@ def import_table(
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", source=path)
+    if mapping.resolved_format(path) == "csv":
+        # an empty or binary file says so first, not "already imported; use --replace"
+        sniff_table_file(path)
     recording_id = mapping.default_recording_id(path)
     replacing = _check_target(store, mapping, recording_id, path, replace=replace)
     table = _read(path, mapping, progress, max_problems)
