@@ -356,18 +356,22 @@ class CabinPlant:
             self.tripped_at = int(k)
             self.episode.interlock_trips.append(start + int(k))
 
-    def _window(self, command: Command, stop: int) -> dict[str, Any]:
-        """Run ``command`` from the current state to row ``stop`` without committing; returns
-        FASTSim's vehicle dict at the end (histories hold the window)."""
-        self._apply(self._veh["hvac"][_HVAC], command)
+    def _window(
+        self, command: Command, stop: int, veh: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Run ``command`` from the current state (or from ``veh``, a vehicle dict at the
+        current row) to row ``stop`` without committing; returns FASTSim's vehicle dict at the
+        end (histories hold the window)."""
+        start = self._veh if veh is None else veh
+        self._apply(start["hvac"][_HVAC], command)
         fs = self._fastsim
         sim = fs.SimDrive(
-            fs.Vehicle.from_dict(self._veh),
+            fs.Vehicle.from_dict(start),
             fs.Cycle.from_dict(_slice_cycle(self._cycle, self._i, stop)),
         )
         sim.run_once()
-        veh: dict[str, Any] = sim.to_dict()["veh"]
-        return veh
+        end: dict[str, Any] = sim.to_dict()["veh"]
+        return end
 
     def _commit(self, veh: dict[str, Any], stop: int, setpoint: float) -> None:
         self._record(veh, stop, float(setpoint))
@@ -396,14 +400,7 @@ class CabinPlant:
         stop = min(self._i + int(seconds), self.n - 1)
         if stop <= self._i:
             return np.zeros(0), np.zeros(0)
-        veh = _deepcopy(self._veh)
-        self._apply(veh["hvac"][_HVAC], command)
-        fs = self._fastsim
-        sim = fs.SimDrive(
-            fs.Vehicle.from_dict(veh), fs.Cycle.from_dict(_slice_cycle(self._cycle, self._i, stop))
-        )
-        sim.run_once()
-        out = sim.to_dict()["veh"]
+        out = self._window(command, stop, _deepcopy(self._veh))  # the episode's state untouched
         hv = out["hvac"][_HVAC]["history"]
         cab = np.asarray(out["cabin"]["LumpedCabin"]["history"]["temperature_kelvin"][1:]) - KELVIN
         power = np.asarray(hv["pwr_aux_for_cab_hvac_watts"][1:], dtype=float) + np.asarray(
